@@ -1,0 +1,59 @@
+# zpoline-go — build and test. `make` builds everything into build/; `make test` runs
+# every test; `make demo` shows the default hook tracing `ls`.
+GO      ?= go
+CC      ?= gcc
+BUILD   := build
+ABS     := $(abspath $(BUILD))
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+PREFIX  ?= /usr/local
+
+LOADER  := $(BUILD)/libzpoline.so
+IMPL    := $(BUILD)/libzpoline_hook_impl.so
+SAMPLES := $(BUILD)/zpoline_samples
+GEN     := $(BUILD)/gen
+
+.PHONY: all loader test demo install clean FORCE
+
+all: loader $(IMPL) $(SAMPLES) test-artifacts
+
+include tests/Makefile.inc
+
+# The Go toolchain tracks the loader's inputs itself (Go, C, asm, headers).
+loader: $(LOADER)
+$(LOADER): FORCE
+	$(GO) build -buildmode=c-shared -o $@ ./cmd/libzpoline
+	rm -f $(BUILD)/libzpoline.h
+
+$(SAMPLES): examples/samples/zpoline_samples.c include/zpoline.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) -Iinclude -o $@ $< -ldl
+
+# The one table of system-call and errno names, as a C header for the C hook library.
+SYSTAB_SRC := $(filter-out %_test.go,$(wildcard internal/systab/*.go internal/systab/cmd/gen-systab-h/*.go)) \
+	internal/systab/syscalls.tsv internal/systab/errnos.tsv
+$(GEN)/zp_systab.h: $(SYSTAB_SRC)
+	@mkdir -p $(@D)
+	$(GO) run ./internal/systab/cmd/gen-systab-h -o $@
+
+# The default hook library: no libc at all (-nostdlib, -z defs), no vector registers.
+IMPL_CFLAGS := -O2 -fPIC -shared $(WARN) -mgeneral-regs-only -fvisibility=hidden -nostdlib \
+	-Wl,-z,defs -Wframe-larger-than=1024 -Iinclude -I$(GEN)
+$(IMPL): hooks/impl/src/zp_hook_impl.c include/zpoline.h $(GEN)/zp_systab.h
+	@mkdir -p $(@D)
+	$(CC) $(IMPL_CFLAGS) -o $@ hooks/impl/src/zp_hook_impl.c
+
+test: all
+	ZPOLINE_BUILD=$(ABS) $(GO) test -count=1 -timeout 40m ./...
+
+demo: all
+	LD_PRELOAD=$(ABS)/libzpoline.so ls -la /usr
+	LD_PRELOAD=$(ABS)/libzpoline.so $(SAMPLES)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(LOADER) $(IMPL) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 include/zpoline.h $(DESTDIR)$(PREFIX)/include/
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,132 @@
+// Package core is the only C and assembly logic of zpoline-go: the trampoline's entry,
+// the per-call dispatcher, the clone family, per-thread blocks and the raw system call.
+// README.md says why each piece is not Go and which contracts it keeps. This file is
+// the Go side: thin wrappers the loader uses once, at start-up, never on the hook path.
+package core
+
+/*
+#cgo CFLAGS: -O2 -g -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing -fno-stack-protector -fno-omit-frame-pointer
+#include <stdlib.h>
+#include "zp_core.h"
+
+static uint64_t zp_addr_entry_call(void) { return (uint64_t)zp_entry_call; }
+static uint64_t zp_addr_entry_jump(void) { return (uint64_t)zp_entry_jump; }
+static void *zp_addr_orig_slot(void) { return &zp_orig_hook_slot; }
+static void *zp_addr_api(void) { return (void *)&zp_api; }
+*/
+import "C"
+
+import (
+	"fmt"
+	"syscall"
+	"unsafe"
+)
+
+// EntryCall is the address the trampoline transfers to (the callq *%rax arrival).
+func EntryCall() uint64 { return uint64(C.zp_addr_entry_call()) }
+
+// EntryJump is the address a ShapeJump stub transfers to, with rcx = return address.
+func EntryJump() uint64 { return uint64(C.zp_addr_entry_jump()) }
+
+// MapFixed maps anonymous memory at exactly addr without replacing anything there.
+// It returns the errno on failure (EEXIST when something is mapped there, EPERM when
+// the kernel forbids the address, for example below vm.mmap_min_addr).
+func MapFixed(addr, length uint64, prot int) error {
+	r := int64(C.zp_map_fixed(C.uint64_t(addr), C.uint64_t(length), C.int(prot)))
+	if r < 0 {
+		return syscall.Errno(-r)
+	}
+	if uint64(r) != addr {
+		return fmt.Errorf("mmap at %#x returned %#x", addr, r)
+	}
+	return nil
+}
+
+// SetSites replaces the set of rewritten callq sites that the entry accepts as the
+// origin of a call into the trampoline; anything else is a call through NULL.
+func SetSites(addrs []uint64) error {
+	if len(addrs) == 0 {
+		addrs = []uint64{^uint64(0)}
+	}
+	if r := C.zp_sites_set((*C.uint64_t)(unsafe.Pointer(&addrs[0])), C.uint64_t(len(addrs))); r < 0 {
+		return syscall.Errno(-r)
+	}
+	return nil
+}
+
+// SiteKnown reports whether addr is in the site set.
+func SiteKnown(addr uint64) bool { return C.zp_site_known(C.uint64_t(addr)) != 0 }
+
+// RestoreSignals puts back the signal dispositions and mask that the process had
+// before the Go runtime started (see zp_start.c).
+func RestoreSignals() { C.zp_restore_signals() }
+
+// SetStats makes the loader write text, then the per-call counters, to fd at exit.
+// text is copied into C memory that lives until the process ends.
+func SetStats(text string, fd int) {
+	p := C.CString(text)
+	C.zp_set_stats_text(p, C.uint64_t(len(text)), C.int(fd))
+}
+
+// Counters are the process-wide totals of calls that reached the hook or bypassed it.
+type Counters struct {
+	Hooked, Nested, NoBlock, Clone, Sigreturn uint64
+	InForkChild                               bool
+}
+
+// ReadCounters sums the counters of every thread's block.
+func ReadCounters() Counters {
+	var t [C.ZP_BYPASS_MAX + 2]C.uint64_t
+	C.zp_bypass_totals(&t[0])
+	return Counters{
+		Hooked: uint64(t[C.ZP_BYPASS_MAX]), Nested: uint64(t[C.ZP_BYPASS_NESTED]),
+		NoBlock: uint64(t[C.ZP_BYPASS_NOBLOCK]), Clone: uint64(t[C.ZP_BYPASS_CLONE]),
+		Sigreturn: uint64(t[C.ZP_BYPASS_SIGRETURN]), InForkChild: t[C.ZP_BYPASS_MAX+1] != 0,
+	}
+}
+
+// HookKind says how the loader calls a hook.
+type HookKind int
+
+// The hook kinds, mirroring enum zp_hook_kind.
+const (
+	HookPass HookKind = C.ZP_HOOK_PASS // built-in pass-through
+	HookRegs HookKind = C.ZP_HOOK_REGS // fn(struct zpoline_regs *): zpoline-rs ABI
+	HookOrig HookKind = C.ZP_HOOK_ORIG // original zpoline ABI, through OrigHookSlot
+)
+
+// Hook describes a hook to install. Fn, Flush and the notification pointers are C
+// function pointers (from dlsym).
+type Hook struct {
+	Kind  HookKind
+	Flags uint32 // ZPOLINE_HOOK_* from the library's descriptor
+	Fn    unsafe.Pointer
+	Flush unsafe.Pointer
+	Desc  unsafe.Pointer // *struct zpoline_hook_desc filled by the library, or nil
+}
+
+// InstallHook makes h the hook for every following system call of every thread.
+func InstallHook(h Hook) {
+	zh := (*C.struct_zp_hook)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_zp_hook{}))))
+	zh.kind = C.int(h.Kind)
+	zh.flags = C.uint32_t(h.Flags)
+	zh.fn = C.zpoline_hook_fn(h.Fn)
+	zh.flush = (*[0]byte)(h.Flush)
+	if h.Desc != nil {
+		zh.desc = *(*C.struct_zpoline_hook_desc)(h.Desc)
+	}
+	C.zp_hook_install(zh)
+}
+
+// OrigHookSlot is the address of the variable that an original-ABI hook library's
+// __hook_init(placeholder, ptr) receives as ptr.
+func OrigHookSlot() unsafe.Pointer { return C.zp_addr_orig_slot() }
+
+// API is the address of the loader's struct zpoline_api, for zpoline_hook_attach.
+func API() unsafe.Pointer { return C.zp_addr_api() }
+
+// HookFlag values of struct zpoline_hook_desc.flags.
+const (
+	HookVectorFree = C.ZPOLINE_HOOK_VECTOR_FREE
+	HookCloneSafe  = C.ZPOLINE_HOOK_CLONE_SAFE
+)

@@ -1,0 +1,59 @@
+/*
+ * zp_core.h — declarations shared by the C files of the core and its cgo wrapper.
+ */
+#ifndef ZP_CORE_H
+#define ZP_CORE_H
+
+#include <stdint.h>
+#include "zp_layout.h"
+#include "../../include/zpoline.h"
+
+/* How the current hook is called. */
+enum zp_hook_kind {
+	ZP_HOOK_PASS, /* built-in pass-through: the real call, nothing else */
+	ZP_HOOK_REGS, /* zpoline-rs ABI or in-application: fn(&regs) */
+	ZP_HOOK_ORIG, /* original zpoline ABI: zp_orig_hook_slot(nr, a1..a6) */
+};
+
+/* One installed hook. Never modified after zp_hook_install. */
+struct zp_hook {
+	int kind;
+	uint32_t flags; /* ZPOLINE_HOOK_* */
+	zpoline_hook_fn fn;
+	struct zpoline_hook_desc desc;
+	void (*flush)(void *); /* the hook namespace's fflush, called with NULL at exit */
+};
+
+extern char zp_have_fsgsbase;
+extern uint64_t zp_xsave_mask, zp_xsave_size;
+extern volatile int zp_in_fork_child;
+extern zpoline_orig_hook_fn zp_orig_hook_slot;
+extern const struct zpoline_api zp_api;
+
+/* zp_entry_amd64.S */
+void zp_entry_call(void);
+void zp_entry_jump(void);
+void zp_sigreturn_exit(struct zp_frame *f, long release) __attribute__((noreturn));
+int64_t zp_clone_raw(const struct zpoline_regs *r, struct zp_block *child);
+
+/* zp_dispatch.c */
+int64_t zp_dispatch(struct zp_frame *f);
+int64_t zp_dispatch_busy(struct zp_frame *f);
+void zp_child_start(struct zp_block *b);
+struct zp_block *zp_block_new(void);
+void zp_block_install(struct zp_block *b);
+void zp_vec_init(void);
+int zp_site_known(uint64_t ret_minus_2);
+int zp_sites_set(const uint64_t *addrs, uint64_t n);
+void zp_hook_install(struct zp_hook *h);
+const struct zp_hook *zp_hook_current(void);
+long zp_orig_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+void zp_bypass_totals(uint64_t out[ZP_BYPASS_MAX + 2]);
+
+/* zp_start.c */
+void zp_before_exit(const struct zp_hook *h, long status);
+long zp_map_fixed(uint64_t addr, uint64_t len, int prot);
+void zp_set_stats_text(const char *text, uint64_t len, int fd);
+void zp_restore_signals(void);
+
+#endif

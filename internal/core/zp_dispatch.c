@@ -1,0 +1,567 @@
+/*
+ * zp_dispatch.c — what happens to one system call after the entry stub saved the
+ * application's registers: pick the hook, save vector state around it, run the clone
+ * family safely, keep per-thread blocks.
+ *
+ * Why C, not Go: this runs for every system call of every thread, including fork and
+ * vfork children (where the Go runtime cannot run), signal handlers that interrupt Go,
+ * and threads the Go runtime never saw.
+ *
+ * Context: on the thread's hook stack (zp_dispatch) or 128 bytes below the current
+ * stack pointer (zp_dispatch_busy). May call: raw system calls (zp_syscall.h) and the
+ * installed hook. No libc, no allocation other than raw mmap for blocks, no locks.
+ * Compiled without SSE/AVX (general-regs-only): only a hook that may clobber vector
+ * registers pays for saving them.
+ */
+#pragma GCC target("general-regs-only")
+
+#include <stddef.h>
+#include <stdint.h>
+#include <asm/unistd.h>
+#include <linux/sched.h>
+#include <linux/errno.h>
+#include <linux/mman.h>
+#include <linux/signal.h>
+
+#include "zp_core.h"
+#include "zp_syscall.h"
+
+_Static_assert(offsetof(struct zp_frame, rax) == ZP_F_RAX, "rax");
+_Static_assert(offsetof(struct zp_frame, r9) == ZP_F_R9, "r9");
+_Static_assert(offsetof(struct zp_frame, ret) == ZP_F_RET, "ret");
+_Static_assert(offsetof(struct zp_frame, rsp) == ZP_F_RSP, "rsp");
+_Static_assert(offsetof(struct zp_frame, flags) == ZP_F_FLAGS, "flags");
+_Static_assert(offsetof(struct zp_frame, rbx) == ZP_F_RBX, "rbx");
+_Static_assert(offsetof(struct zp_frame, r15) == ZP_F_R15, "r15");
+_Static_assert(offsetof(struct zp_frame, rflags) == ZP_F_RFLAGS, "rflags");
+_Static_assert(offsetof(struct zp_frame, via) == ZP_F_VIA, "via");
+_Static_assert(offsetof(struct zp_frame, action) == ZP_F_ACTION, "action");
+_Static_assert(sizeof(struct zp_frame) == ZP_FRAME_SIZE, "frame size");
+_Static_assert(sizeof(struct zp_frame) % 16 == 0, "frame alignment");
+_Static_assert(offsetof(struct zp_block, idle) == ZP_BLK_IDLE - ZP_BLK_BASE, "idle");
+_Static_assert(offsetof(struct zp_block, frame) == ZP_BLK_FRAME - ZP_BLK_BASE, "frame");
+_Static_assert(offsetof(struct zp_block, self) == ZP_BLK_SELF - ZP_BLK_BASE, "self");
+_Static_assert(offsetof(struct zp_block, birth) == ZP_BLKOFF_BIRTH, "birth");
+_Static_assert(offsetof(struct zp_block, birth_new_stack) == ZP_BLKOFF_NEW_STACK, "new stack");
+_Static_assert(offsetof(struct zp_block, child_rsp) == ZP_BLKOFF_CHILD_RSP, "child rsp");
+_Static_assert(offsetof(struct zpoline_regs, r9) == ZP_F_R9, "zpoline_regs prefix");
+_Static_assert(offsetof(struct zpoline_regs, flags) == ZP_F_FLAGS, "zpoline_regs flags");
+
+/* Set once at start-up, before any site is rewritten. */
+char zp_have_fsgsbase;
+uint64_t zp_xsave_mask;   /* components saved around vector-using hooks */
+uint64_t zp_xsave_size;   /* bytes of the xsave area in a block */
+static int zp_have_xsaveopt;
+
+/* Process-wide state that differs in a fork child. */
+volatile int zp_in_fork_child;
+
+/* All blocks ever made, for statistics: a lock-free push-only list. */
+static struct zp_block *volatile zp_blocks_head;
+struct zp_block_link {
+	struct zp_block *next;
+};
+
+/* The current hook; replaced atomically as a whole. */
+static struct zp_hook zp_hook_pass = {.kind = ZP_HOOK_PASS, .flags = ZPOLINE_HOOK_VECTOR_FREE};
+static struct zp_hook *volatile zp_hook_cur = &zp_hook_pass;
+
+/* Counters that have no block to live in. */
+static volatile uint64_t zp_bypass_noblock;
+
+/* The original zpoline ABI's hook variable: the library swaps in its hook. */
+zpoline_orig_hook_fn zp_orig_hook_slot = zp_orig_next;
+
+static inline struct zp_block *zp_self(void)
+{
+	struct zp_block *b;
+	__asm__ volatile("mov %%gs:%c1, %0" : "=r"(b) : "i"(ZP_BLK_SELF));
+	return b;
+}
+
+static inline int64_t zp_raw(const struct zpoline_regs *r)
+{
+	return zp_sys6(r->rax, r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9);
+}
+
+/* ---- per-thread blocks ---- */
+
+static inline struct zp_block_link *zp_link(struct zp_block *b)
+{
+	return (struct zp_block_link *)((char *)b + b->xsave_off + 2 * zp_xsave_size);
+}
+
+/* Takes a block that nobody uses any more, or returns 0. */
+static struct zp_block *zp_block_reuse(void)
+{
+	long pid = 0;
+	for (struct zp_block *b = zp_blocks_head; b; b = zp_link(b)->next) {
+		uint64_t st = b->state;
+		if (st == ZP_BLOCK_EXITING) {
+			if (!pid)
+				pid = zp_sys0(__NR_getpid);
+			if (zp_sys3(__NR_tgkill, pid, b->tid, 0) != -ESRCH)
+				continue;
+		} else if (st != ZP_BLOCK_FREE) {
+			continue;
+		}
+		if (__sync_bool_compare_and_swap(&b->state, st, ZP_BLOCK_USED)) {
+			b->idle = 1;
+			b->vfork_child = 0;
+			return b;
+		}
+	}
+	return 0;
+}
+
+/* A block with a fresh hook stack: reused, else newly mapped. 0 when out of memory. */
+struct zp_block *zp_block_new(void)
+{
+	struct zp_block *b = zp_block_reuse();
+	if (b)
+		return b;
+	uint64_t hdr = sizeof(struct zp_block);
+	uint64_t xoff = (hdr + 63) & ~63ull;
+	uint64_t tail = xoff + 2 * zp_xsave_size + sizeof(struct zp_block_link);
+	uint64_t len = 4096 + ZP_HOOK_STACK_SIZE + ((tail + 4095) & ~4095ull);
+	long m = zp_sys6(__NR_mmap, 0, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m < 0 && m > -4096)
+		return 0;
+	zp_sys3(__NR_mprotect, m, 4096, PROT_NONE); /* guard page below the hook stack */
+	b = (struct zp_block *)(m + 4096 + ZP_HOOK_STACK_SIZE);
+	b->self = b;
+	b->map_base = (uint64_t)m;
+	b->map_len = len;
+	b->xsave_off = xoff;
+	b->frame = (struct zp_frame *)(((uint64_t)b - ZP_FRAME_SIZE) & ~15ull);
+	b->idle = 1;
+	b->state = ZP_BLOCK_USED;
+	struct zp_block *head;
+	do {
+		head = zp_blocks_head;
+		zp_link(b)->next = head;
+	} while (!__sync_bool_compare_and_swap(&zp_blocks_head, head, b));
+	return b;
+}
+
+/* Gives back a block that did not become a thread's (vfork child gone, clone failed). */
+static void zp_block_free(struct zp_block *b)
+{
+	__atomic_store_n(&b->state, ZP_BLOCK_FREE, __ATOMIC_RELEASE);
+}
+
+/* Makes b the block of the calling thread. */
+void zp_block_install(struct zp_block *b)
+{
+	uint64_t base = (uint64_t)b - ZP_BLK_BASE;
+	if (zp_have_fsgsbase)
+		__asm__ volatile("wrgsbase %0" ::"r"(base) : "memory");
+	else
+		zp_sys2(__NR_arch_prctl, 0x1001 /* ARCH_SET_GS */, base);
+}
+
+/* ---- vector state ---- */
+
+static inline void zp_vec_save(struct zp_block *b, int level)
+{
+	void *area = (char *)b + b->xsave_off + level * zp_xsave_size;
+	uint32_t lo = (uint32_t)zp_xsave_mask, hi = (uint32_t)(zp_xsave_mask >> 32);
+	if (zp_have_xsaveopt)
+		__asm__ volatile("xsaveopt64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+	else
+		__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+}
+
+static inline void zp_vec_restore(struct zp_block *b, int level)
+{
+	void *area = (char *)b + b->xsave_off + level * zp_xsave_size;
+	uint32_t lo = (uint32_t)zp_xsave_mask, hi = (uint32_t)(zp_xsave_mask >> 32);
+	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+}
+
+void zp_vec_init(void)
+{
+	uint32_t a, b, c, d;
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 27))) /* OSXSAVE: the kernel enabled xsave */
+		return;
+	uint32_t x0lo, x0hi;
+	__asm__("xgetbv" : "=a"(x0lo), "=d"(x0hi) : "c"(0));
+	/* x87, SSE, AVX, AVX-512 opmask/ZMM_Hi256/Hi16_ZMM; never AMX tile data. */
+	zp_xsave_mask = (((uint64_t)x0hi << 32) | x0lo) & 0xe7;
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
+	zp_xsave_size = (b + 63) & ~63u; /* standard format size for XCR0 */
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(1));
+	zp_have_xsaveopt = a & 1;
+}
+
+/* ---- the site set: return addresses of rewritten callq sites ---- */
+
+static uint64_t *volatile zp_sites;
+static uint64_t zp_sites_mask;
+
+static inline uint64_t zp_site_hash(uint64_t a)
+{
+	return (a * 0x9E3779B97F4A7C15ull) >> 20;
+}
+
+int zp_site_known(uint64_t addr)
+{
+	uint64_t *t = zp_sites;
+	if (!t)
+		return 0;
+	for (uint64_t i = zp_site_hash(addr) & zp_sites_mask;; i = (i + 1) & zp_sites_mask) {
+		uint64_t v = t[i];
+		if (v == addr)
+			return 1;
+		if (v == 0)
+			return 0;
+	}
+}
+
+/* Replaces the site set (start-up only; readers see the old or the new table). */
+int zp_sites_set(const uint64_t *addrs, uint64_t n)
+{
+	uint64_t cap = 1024;
+	while (cap < 2 * n + 2)
+		cap <<= 1;
+	long m = zp_sys6(__NR_mmap, 0, cap * 8, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m < 0 && m > -4096)
+		return (int)m;
+	uint64_t *t = (uint64_t *)m, mask = cap - 1;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t i = zp_site_hash(addrs[k]) & mask;
+		while (t[i] != 0 && t[i] != addrs[k])
+			i = (i + 1) & mask;
+		t[i] = addrs[k];
+	}
+	zp_sites_mask = mask;
+	__atomic_store_n(&zp_sites, t, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---- fatal conditions ---- */
+
+static char *zp_fmt_hex(char *p, uint64_t v)
+{
+	*p++ = '0';
+	*p++ = 'x';
+	int shift = 60;
+	while (shift > 0 && ((v >> shift) & 0xf) == 0)
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = "0123456789abcdef"[(v >> shift) & 0xf];
+	return p;
+}
+
+/* A call reached the trampoline from something that is not a rewritten site. */
+static void __attribute__((noreturn)) zp_null_call(struct zp_frame *f)
+{
+	char buf[200], *p = buf;
+	const char *a = "zpoline: call through a NULL function pointer (return address ";
+	while (*a)
+		*p++ = *a++;
+	p = zp_fmt_hex(p, f->ret);
+	a = "): not a rewritten system call; raising SIGSEGV\n";
+	while (*a)
+		*p++ = *a++;
+	zp_sys3(__NR_write, 2, buf, p - buf);
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} dfl = {0};
+	zp_sys4(__NR_rt_sigaction, SIGSEGV, &dfl, 0, 8);
+	long pid = zp_sys0(__NR_getpid), tid = zp_sys0(__NR_gettid);
+	zp_sys3(__NR_tgkill, pid, tid, SIGSEGV);
+	zp_sys1(__NR_exit_group, 128 + SIGSEGV);
+	__builtin_unreachable();
+}
+
+/* ---- the clone family ---- */
+
+static int zp_is_clone(int nr)
+{
+	return nr == __NR_clone || nr == __NR_clone3 || nr == __NR_vfork || nr == __NR_fork;
+}
+
+static void zp_after_fork_child(void)
+{
+	zp_in_fork_child = 1;
+	const struct zp_hook *h = zp_hook_cur;
+	if (h->desc.on_fork_child)
+		h->desc.on_fork_child();
+}
+
+void zp_child_start(struct zp_block *b)
+{
+	const struct zp_hook *h = zp_hook_cur;
+	if (!b->vfork_child && h->desc.on_thread_start)
+		h->desc.on_thread_start();
+}
+
+/*
+ * Runs a clone-family call. app holds the application's registers at the call (what a
+ * child must resume with); r holds the number and arguments to pass to the kernel.
+ */
+static int64_t zp_clone(const struct zp_frame *app, const struct zpoline_regs *r)
+{
+	uint64_t flags, stack;
+	switch ((int)r->rax) {
+	case __NR_clone:
+		flags = r->rdi;
+		stack = r->rsi;
+		break;
+	case __NR_clone3: {
+		struct clone_args ca = {0};
+		uint64_t size = (uint64_t)r->rsi < sizeof ca ? (uint64_t)r->rsi : sizeof ca;
+		struct {
+			void *base;
+			uint64_t len;
+		} local = {&ca, size}, remote = {(void *)r->rdi, size};
+		long pid = zp_sys0(__NR_getpid);
+		if (size < 64 || zp_sys6(__NR_process_vm_readv, pid, (long)&local, 1,
+					 (long)&remote, 1, 0) != (long)size)
+			return zp_raw(r); /* let the kernel report the bad argument */
+		flags = ca.flags;
+		stack = ca.stack;
+		break;
+	}
+	case __NR_vfork:
+		flags = CLONE_VM | CLONE_VFORK;
+		stack = 0;
+		break;
+	default: /* fork */
+		flags = 0;
+		stack = 0;
+	}
+	if (!(flags & CLONE_VM) && stack == 0) {
+		int64_t ret = zp_raw(r);
+		if (ret == 0)
+			zp_after_fork_child();
+		return ret;
+	}
+	struct zp_block *child = zp_block_new();
+	if (!child)
+		return -EAGAIN;
+	child->birth = *app;
+	child->birth_new_stack = stack != 0;
+	child->vfork_child = (flags & CLONE_VFORK) || stack == 0;
+	child->idle = 0;
+	int64_t ret = zp_clone_raw(r, child);
+	/* A thread keeps its block; a vfork child is gone (exec or exit) once we resume,
+	   and a non-CLONE_VM child has its own copy. */
+	if (ret < 0 || !(flags & CLONE_VM) || (flags & CLONE_VFORK))
+		zp_block_free(child);
+	return ret;
+}
+
+/* ---- the API given to hooks ---- */
+
+int64_t zpoline_syscall(struct zpoline_regs *r)
+{
+	if (zp_is_clone((int)r->rax)) {
+		struct zp_block *b = zp_self();
+		if (b && !b->idle && b->cur)
+			return zp_clone(b->cur, r);
+	}
+	return zp_raw(r);
+}
+
+long zp_orig_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	struct zpoline_regs r = {.rax = nr, .rdi = a1, .rsi = a2, .rdx = a3, .r10 = a4,
+				 .r8 = a5, .r9 = a6};
+	return zpoline_syscall(&r);
+}
+
+static long zp_api_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	return zp_orig_next(nr, a1, a2, a3, a4, a5, a6);
+}
+
+const struct zpoline_api zp_api = {
+	.abi_version = ZPOLINE_ABI_VERSION,
+	.size = sizeof(struct zpoline_api),
+	.syscall = zpoline_syscall,
+	.syscall6 = zp_api_syscall6,
+};
+
+/* Installs h as the current hook; h must stay valid for the life of the process. */
+void zp_hook_install(struct zp_hook *h)
+{
+	__atomic_store_n(&zp_hook_cur, h, __ATOMIC_RELEASE);
+}
+
+const struct zp_hook *zp_hook_current(void)
+{
+	return zp_hook_cur;
+}
+
+static struct zp_hook zp_app_hooks[16];
+static int zp_app_hooks_used;
+
+zpoline_hook_fn zpoline_set_hook(zpoline_hook_fn fn)
+{
+	const struct zp_hook *old = zp_hook_cur;
+	zpoline_hook_fn prev = old->kind == ZP_HOOK_REGS ? old->fn : 0;
+	if (!fn) {
+		zp_hook_install(&zp_hook_pass);
+		return prev;
+	}
+	int i = __atomic_fetch_add(&zp_app_hooks_used, 1, __ATOMIC_RELAXED);
+	if (i >= 16)
+		return prev; /* out of slots: keep the current hook */
+	zp_app_hooks[i].kind = ZP_HOOK_REGS;
+	zp_app_hooks[i].fn = fn;
+	zp_hook_install(&zp_app_hooks[i]);
+	return prev;
+}
+
+/* zpoline-rs's name for in-application registration. */
+void __hook_init(zpoline_hook_fn fn)
+{
+	zpoline_set_hook(fn);
+}
+
+/* ---- dispatch ---- */
+
+/* Calls the hook for f; level 0 on the hook stack, 1 for a nested call. */
+static inline int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b,
+				   struct zp_frame *f, int level)
+{
+	struct zpoline_regs r = {f->rax, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9,
+				 f->ret, f->rsp, f->flags};
+	int64_t ret;
+	if (h->kind == ZP_HOOK_PASS)
+		return zpoline_syscall(&r);
+	int vec = !(h->flags & ZPOLINE_HOOK_VECTOR_FREE) && zp_xsave_mask;
+	if (vec)
+		zp_vec_save(b, level);
+	if (h->kind == ZP_HOOK_ORIG)
+		ret = zp_orig_hook_slot(r.rax, r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9);
+	else
+		ret = h->fn(&r);
+	if (vec)
+		zp_vec_restore(b, level);
+	return ret;
+}
+
+int64_t zp_dispatch(struct zp_frame *f)
+{
+	struct zp_block *b = zp_self();
+	if (f->via == ZP_VIA_CALL && !zp_site_known(f->ret - 2))
+		zp_null_call(f);
+	/* The kernel reads the number as an int: so do we, for the calls we treat apart. */
+	int nr = (int)f->rax;
+	b->cur = f;
+	if (nr == __NR_rt_sigreturn) {
+		b->bypass[ZP_BYPASS_SIGRETURN]++;
+		zp_sigreturn_exit(f, 1);
+	}
+	const struct zp_hook *h = zp_hook_cur;
+	if (zp_is_clone(nr) && !(h->flags & ZPOLINE_HOOK_CLONE_SAFE) && h->kind != ZP_HOOK_ORIG &&
+	    h->kind != ZP_HOOK_PASS) {
+		b->bypass[ZP_BYPASS_CLONE]++;
+		return zp_clone(f, (const struct zpoline_regs *)f);
+	}
+	if (nr == __NR_exit_group)
+		zp_before_exit(h, f->rdi);
+	else if (nr == __NR_exit) {
+		/* The block is free once the kernel says the thread is gone. */
+		b->tid = zp_sys0(__NR_gettid);
+		__atomic_store_n(&b->state, ZP_BLOCK_EXITING, __ATOMIC_RELEASE);
+	}
+	b->calls++;
+	return zp_call_hook(h, b, f, 0);
+}
+
+/* Is the thread running a signal handler on its alternate signal stack? */
+static int zp_on_altstack(void)
+{
+	struct {
+		void *sp;
+		int flags;
+		uint64_t size;
+	} ss;
+	return zp_sys2(__NR_sigaltstack, 0, &ss) == 0 && (ss.flags & 1 /* SS_ONSTACK */);
+}
+
+/*
+ * Is a call that found the block busy really nested in the call that made it busy?
+ * While that call runs, this thread executes on its hook stack, so a signal handler
+ * runs on the hook stack or on the alternate signal stack. A call from anywhere else
+ * means the busy call was left without returning (a handler longjmp'ed out of it).
+ */
+static int zp_really_nested(const struct zp_block *b, const struct zp_frame *f)
+{
+	uint64_t lo = b->map_base + 4096;
+	if (f->rsp >= lo && f->rsp <= (uint64_t)b)
+		return 1;
+	return zp_on_altstack();
+}
+
+int64_t zp_dispatch_busy(struct zp_frame *f)
+{
+	struct zp_block *b = zp_self();
+	if (!b) {
+		b = zp_block_new();
+		if (b) {
+			zp_block_install(b);
+			f->action = ZP_ACT_RETRY;
+			return 0;
+		}
+		__atomic_fetch_add(&zp_bypass_noblock, 1, __ATOMIC_RELAXED);
+	} else if (!zp_really_nested(b, f)) {
+		b->stale++;
+		b->nested = 0;
+		b->idle = 1;
+		f->action = ZP_ACT_RETRY;
+		return 0;
+	}
+	if (f->via == ZP_VIA_CALL && !zp_site_known(f->ret - 2))
+		zp_null_call(f);
+	int nr = (int)f->rax;
+	if (nr == __NR_rt_sigreturn)
+		zp_sigreturn_exit(f, 0);
+	/*
+	 * A handler interrupted a hook on this thread. A C hook is called again here, on
+	 * the handler's stack, as original zpoline does (hooks must be async-signal-safe);
+	 * one level deep, with the second xsave area. Deeper calls run directly.
+	 */
+	const struct zp_hook *h = zp_hook_cur;
+	if (b && !b->nested && h->kind != ZP_HOOK_PASS &&
+	    !(zp_is_clone(nr) && !(h->flags & ZPOLINE_HOOK_CLONE_SAFE) && h->kind != ZP_HOOK_ORIG)) {
+		b->nested = 1;
+		struct zp_frame *outer = b->cur;
+		b->cur = f;
+		b->calls++;
+		int64_t ret = zp_call_hook(h, b, f, 1);
+		b->cur = outer;
+		b->nested = 0;
+		return ret;
+	}
+	if (b)
+		b->bypass[ZP_BYPASS_NESTED]++;
+	if (zp_is_clone(nr))
+		return zp_clone(f, (const struct zpoline_regs *)f);
+	return zp_raw((const struct zpoline_regs *)f);
+}
+
+/* ---- statistics ---- */
+
+void zp_bypass_totals(uint64_t out[ZP_BYPASS_MAX + 2])
+{
+	for (int i = 0; i < ZP_BYPASS_MAX + 2; i++)
+		out[i] = 0;
+	for (struct zp_block *b = zp_blocks_head; b; b = zp_link(b)->next) {
+		for (int i = 0; i < ZP_BYPASS_MAX; i++)
+			out[i] += b->bypass[i];
+		out[ZP_BYPASS_MAX] += b->calls;
+	}
+	out[ZP_BYPASS_NOBLOCK] += zp_bypass_noblock;
+	out[ZP_BYPASS_MAX + 1] = zp_in_fork_child;
+}

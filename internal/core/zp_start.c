@@ -1,0 +1,141 @@
+/*
+ * zp_start.c — the parts of start-up and exit that must be C.
+ *
+ * Why C: zp_early runs as a constructor(101), before the Go runtime's own initialiser
+ * (Go's .init_array entry has the default priority), so it sees the signal dispositions
+ * and mask the process inherited, before the Go runtime changes them. zp_before_exit
+ * runs on the hook path at exit_group, possibly in a fork child where Go cannot run.
+ *
+ * Context: zp_early and zp_restore_signals run once on the main thread at start-up and
+ * may call libc. zp_before_exit runs on the hook path: raw system calls only.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/auxv.h>
+#include <asm/unistd.h>
+#include <linux/mman.h>
+
+#include "zp_core.h"
+#include "zp_syscall.h"
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+/* The kernel's struct sigaction for rt_sigaction. */
+struct zp_ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+static struct zp_ksigaction zp_sig_initial[65];
+static uint64_t zp_mask_initial;
+
+__attribute__((constructor(101))) static void zp_early(void)
+{
+	for (int s = 1; s <= 64; s++)
+		zp_sys4(__NR_rt_sigaction, s, 0, &zp_sig_initial[s], 8);
+	zp_sys4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, 0, &zp_mask_initial, 8);
+	zp_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+	zp_vec_init();
+}
+
+/*
+ * Puts back what the Go runtime changed: a signal the process inherited as ignored is
+ * ignored again (exec'd children inherit it), and the main thread's mask is restored.
+ * Signals the Go runtime needs for its own faults keep Go's handler.
+ */
+void zp_restore_signals(void)
+{
+	for (int s = 1; s <= 64; s++) {
+		if (zp_sig_initial[s].handler != (void *)1 /* SIG_IGN */)
+			continue;
+		if (s == 4 || s == 7 || s == 8 || s == 11) /* SIGILL SIGBUS SIGFPE SIGSEGV */
+			continue;
+		struct zp_ksigaction now;
+		if (zp_sys4(__NR_rt_sigaction, s, 0, &now, 8) == 0 && now.handler != (void *)1)
+			zp_sys4(__NR_rt_sigaction, s, &zp_sig_initial[s], 0, 8);
+	}
+	zp_sys4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &zp_mask_initial, 0, 8);
+}
+
+/* mmap(addr, len, prot, MAP_FIXED_NOREPLACE|MAP_PRIVATE|MAP_ANONYMOUS): address or -errno. */
+long zp_map_fixed(uint64_t addr, uint64_t len, int prot)
+{
+	return zp_sys6(__NR_mmap, addr, len, prot,
+		       MAP_PRIVATE | MAP_ANONYMOUS | 0x100000 /* MAP_FIXED_NOREPLACE */, -1, 0);
+}
+
+/* ---- statistics written at exit ---- */
+
+static const char *zp_stats_text;
+static uint64_t zp_stats_len;
+static int zp_stats_fd = -1;
+
+/* Sets the start-up statistics (kept, not copied) and where to write them at exit. */
+void zp_set_stats_text(const char *text, uint64_t len, int fd)
+{
+	zp_stats_text = text;
+	zp_stats_len = len;
+	zp_stats_fd = fd;
+}
+
+static char *zp_put(char *p, const char *s)
+{
+	while (*s)
+		*p++ = *s++;
+	return p;
+}
+
+static char *zp_put_u(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static void zp_write_stats(void)
+{
+	if (zp_stats_fd < 0)
+		return;
+	uint64_t t[ZP_BYPASS_MAX + 2];
+	zp_bypass_totals(t);
+	char buf[512], *p = buf;
+	p = zp_put(p, "zpoline: pid ");
+	p = zp_put_u(p, zp_sys0(__NR_getpid));
+	p = zp_put(p, zp_in_fork_child ? " (fork child)\n" : "\n");
+	zp_sys3(__NR_write, zp_stats_fd, buf, p - buf);
+	if (zp_stats_text)
+		zp_sys3(__NR_write, zp_stats_fd, zp_stats_text, zp_stats_len);
+	p = buf;
+	p = zp_put(p, "calls hooked: ");
+	p = zp_put_u(p, t[ZP_BYPASS_MAX]);
+	p = zp_put(p, "\nbypass nested: ");
+	p = zp_put_u(p, t[ZP_BYPASS_NESTED]);
+	p = zp_put(p, "\nbypass no-block: ");
+	p = zp_put_u(p, t[ZP_BYPASS_NOBLOCK]);
+	p = zp_put(p, "\nbypass clone: ");
+	p = zp_put_u(p, t[ZP_BYPASS_CLONE]);
+	p = zp_put(p, "\nbypass sigreturn: ");
+	p = zp_put_u(p, t[ZP_BYPASS_SIGRETURN]);
+	p = zp_put(p, "\n");
+	zp_sys3(__NR_write, zp_stats_fd, buf, p - buf);
+}
+
+/* Runs on the hook path just before exit_group. */
+void zp_before_exit(const struct zp_hook *h, long status)
+{
+	if (h->desc.on_exit)
+		h->desc.on_exit((int)status);
+	if (h->flush)
+		h->flush(0);
+	zp_write_stats();
+}

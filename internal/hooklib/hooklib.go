@@ -1,0 +1,218 @@
+// Package hooklib loads hook libraries into their own link-map namespace with
+// dlmopen(LM_ID_NEWLM) and chooses the hook by zpoline-rs's three-stage fallback:
+// the library named by ZPOLINE_HOOK (or LIBZPHOOK), then libzpoline_hook_impl.so next
+// to the loader, then the built-in pass-through hook.
+//
+// A library's own libc is a second copy in that namespace; its system calls are never
+// rewritten, so a hook does not recurse into itself.
+package hooklib
+
+/*
+#cgo CFLAGS: -O2 -Wall
+#cgo LDFLAGS: -ldl
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include "../../include/zpoline.h"
+
+static void *zp_dlmopen(const char *path, char **err) {
+	void *h = dlmopen(LM_ID_NEWLM, path, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		*err = dlerror();
+	return h;
+}
+static void *zp_dlsym(void *h, const char *name) { return dlsym(h, name); }
+static int zp_call_attach(void *fn, const void *api, struct zpoline_hook_desc *d) {
+	return ((zpoline_hook_attach_fn)fn)((const struct zpoline_api *)api, d);
+}
+static void *zp_call_init(void *fn) {
+	return (void *)((zpoline_hook_fn(*)(void))fn)();
+}
+static int zp_call_orig_init(void *fn, void *slot) {
+	return ((int (*)(long, void *))fn)(0, slot);
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unsafe"
+
+	"github.com/zpoline-go/zpoline/internal/core"
+)
+
+// The three ways loading a hook library fails; match them with errors.Is.
+var (
+	// ErrNotSpecified: no library was named for this stage.
+	ErrNotSpecified = errors.New("no hook library specified")
+	// ErrDlmopen: dlmopen refused the library; the LoadError carries dlerror's text.
+	ErrDlmopen = errors.New("dlmopen failed")
+	// ErrSymbolNotFound: the library exports none of the hook entry points.
+	ErrSymbolNotFound = errors.New("symbol not found")
+	// ErrRefused: the library's zpoline_hook_attach returned an error.
+	ErrRefused = errors.New("hook library refused to attach")
+)
+
+// LoadError is a failed stage: which library, and why (one of the sentinels above).
+type LoadError struct {
+	Path   string // the library, as resolved
+	Err    error  // ErrNotSpecified, ErrDlmopen, ErrSymbolNotFound or ErrRefused
+	Detail string // dlerror's text, or the symbols looked for
+}
+
+func (e *LoadError) Error() string {
+	if e.Path == "" {
+		return e.Err.Error()
+	}
+	if e.Detail == "" {
+		return fmt.Sprintf("hook library %s: %v", e.Path, e.Err)
+	}
+	return fmt.Sprintf("hook library %s: %v: %s", e.Path, e.Err, e.Detail)
+}
+
+// Unwrap returns the sentinel.
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// ABI names the interface a library was loaded with.
+type ABI string
+
+// The ABIs a hook library can export.
+const (
+	ABIBuiltin ABI = "builtin"         // no library: the built-in pass-through hook
+	ABIRS      ABI = "zpoline-rs"      // zpoline_hook_init / zpoline_hook_function
+	ABIOrig    ABI = "zpoline-original" // __hook_init(long, void *)
+)
+
+// Loaded is the hook a stage produced.
+type Loaded struct {
+	Path  string // "" for the built-in hook
+	ABI   ABI
+	Flags uint32 // ZPOLINE_HOOK_* the library declared
+	Hook  core.Hook
+}
+
+// BuiltinPass is the spelling that selects the built-in pass-through hook.
+const BuiltinPass = "builtin:pass"
+
+// ImplName is the default hook library looked for next to the loader.
+const ImplName = "libzpoline_hook_impl.so"
+
+// Stage is one step of the fallback.
+type Stage struct {
+	Name string // "ZPOLINE_HOOK", "LIBZPHOOK", "default", "builtin"
+	Path string // library path, BuiltinPass, or "" when not specified
+}
+
+// Stages returns the fallback order for the given environment: the variable
+// (ZPOLINE_HOOK wins over LIBZPHOOK), the default library in loaderDir, the built-in.
+func Stages(getenv func(string) string, loaderDir string) []Stage {
+	st := Stage{Name: "ZPOLINE_HOOK", Path: getenv("ZPOLINE_HOOK")}
+	if st.Path == "" {
+		if p := getenv("LIBZPHOOK"); p != "" {
+			st = Stage{Name: "LIBZPHOOK", Path: p}
+		}
+	}
+	return []Stage{st, {Name: "default", Path: filepath.Join(loaderDir, ImplName)}, {Name: "builtin", Path: BuiltinPass}}
+}
+
+// Resolve makes a relative library path absolute once, relative to the current
+// directory at start-up, so that children running elsewhere load the same library.
+func Resolve(p string) (string, error) {
+	if p == "" || strings.HasPrefix(p, "builtin:") || filepath.IsAbs(p) {
+		return p, nil
+	}
+	return filepath.Abs(p)
+}
+
+// Load loads one stage's library (or the built-in hook) and returns the hook to install.
+func Load(path string) (Loaded, error) {
+	switch {
+	case path == "":
+		return Loaded{}, &LoadError{Err: ErrNotSpecified}
+	case path == BuiltinPass:
+		return Loaded{ABI: ABIBuiltin, Flags: core.HookVectorFree | core.HookCloneSafe,
+			Hook: core.Hook{Kind: core.HookPass, Flags: core.HookVectorFree | core.HookCloneSafe}}, nil
+	case strings.HasPrefix(path, "builtin:"):
+		return Loaded{}, &LoadError{Path: path, Err: ErrDlmopen,
+			Detail: "unknown built-in hook (the built-in hook is " + BuiltinPass + ")"}
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var cerr *C.char
+	h := C.zp_dlmopen(cpath, &cerr)
+	if h == nil {
+		msg := "unknown error"
+		if cerr != nil {
+			msg = C.GoString(cerr)
+		}
+		return Loaded{}, &LoadError{Path: path, Err: ErrDlmopen, Detail: msg}
+	}
+	sym := func(name string) unsafe.Pointer {
+		cs := C.CString(name)
+		defer C.free(unsafe.Pointer(cs))
+		return C.zp_dlsym(h, cs)
+	}
+	// The descriptor outlives this call: the installed hook copies it.
+	desc := (*C.struct_zpoline_hook_desc)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_zpoline_hook_desc{}))))
+	desc.size = C.uint32_t(unsafe.Sizeof(*desc))
+	if attach := sym("zpoline_hook_attach"); attach != nil {
+		if r := C.zp_call_attach(attach, core.API(), desc); r != 0 {
+			return Loaded{}, &LoadError{Path: path, Err: ErrRefused, Detail: fmt.Sprintf("zpoline_hook_attach returned %d", int(r))}
+		}
+	}
+	flags := uint32(desc.flags)
+	hk := core.Hook{Flags: flags, Flush: sym("fflush"), Desc: unsafe.Pointer(desc)}
+	out := Loaded{Path: path, Flags: flags}
+	switch {
+	case sym("zpoline_hook_init") != nil:
+		hk.Kind, hk.Fn, out.ABI = core.HookRegs, C.zp_call_init(sym("zpoline_hook_init")), ABIRS
+		if hk.Fn == nil {
+			return Loaded{}, &LoadError{Path: path, Err: ErrSymbolNotFound, Detail: "zpoline_hook_init returned NULL"}
+		}
+	case sym("zpoline_hook_function") != nil:
+		hk.Kind, hk.Fn, out.ABI = core.HookRegs, sym("zpoline_hook_function"), ABIRS
+	case sym("__hook_init") != nil:
+		if r := C.zp_call_orig_init(sym("__hook_init"), core.OrigHookSlot()); r != 0 {
+			return Loaded{}, &LoadError{Path: path, Err: ErrRefused, Detail: fmt.Sprintf("__hook_init returned %d", int(r))}
+		}
+		hk.Kind, out.ABI = core.HookOrig, ABIOrig
+	default:
+		return Loaded{}, &LoadError{Path: path, Err: ErrSymbolNotFound,
+			Detail: "exports none of zpoline_hook_init, zpoline_hook_function, __hook_init"}
+	}
+	out.Hook = hk
+	return out, nil
+}
+
+// Choose runs the stages in order and returns the first hook that loads, with one
+// message per failed stage for the log (stages that were not specified say nothing,
+// and a missing default library is reported only when verbose).
+func Choose(stages []Stage, verbose bool) (Loaded, []string) {
+	var msgs []string
+	for i, st := range stages {
+		l, err := Load(st.Path)
+		if err == nil {
+			return l, msgs
+		}
+		next := "none"
+		if i+1 < len(stages) {
+			next = stages[i+1].Name
+		}
+		switch {
+		case errors.Is(err, ErrNotSpecified):
+		case st.Name == "default" && !exists(st.Path) && !verbose:
+		default:
+			msgs = append(msgs, fmt.Sprintf("%v (from %s); falling back to the %s hook", err, st.Name, next))
+		}
+	}
+	return Loaded{}, msgs // unreachable: the built-in stage always loads
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

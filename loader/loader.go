@@ -1,0 +1,187 @@
+// Package loader is libzpoline.so: imported by a `package main` built with
+// -buildmode=c-shared, it maps the trampoline at address 0, rewrites every system-call
+// instruction of the process and installs the hook, from a constructor that runs when
+// the library is preloaded.
+//
+// A user's own c-shared main that imports this package is a complete loader.
+//
+// Start-up is Go (it runs once, on the main thread, before main); everything that runs
+// per system call is C and assembly in internal/core.
+package loader
+
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zpoline-go/zpoline/internal/core"
+	"github.com/zpoline-go/zpoline/internal/hooklib"
+)
+
+// Errors of start-up; each message names the cause and the fix.
+var (
+	// ErrPageZero: the kernel refused to map the trampoline at address 0.
+	ErrPageZero = errors.New("cannot map the trampoline at address 0")
+	// ErrNoFarPage: no address was free for the trampoline's far page.
+	ErrNoFarPage = errors.New("no free low address for the trampoline's far page")
+	// ErrProcMem: /proc/self/mem could not be opened to write code.
+	ErrProcMem = errors.New("cannot open /proc/self/mem to write code")
+)
+
+// Config is what the environment asks of the loader.
+type Config struct {
+	Exclude       []string // ZPOLINE_EXCLUDE: object names or paths left unrewritten
+	Debug         bool     // ZPOLINE_DEBUG=1: every site rewritten or skipped
+	Stats         string   // ZPOLINE_STATS: file, or "-" for stderr
+	AllowUnhooked bool     // ZPOLINE_ALLOW_UNHOOKED=1: run on unhooked when set-up fails
+}
+
+// ConfigFromEnv reads the loader's environment variables.
+func ConfigFromEnv(getenv func(string) string) Config {
+	c := Config{Debug: getenv("ZPOLINE_DEBUG") == "1", Stats: getenv("ZPOLINE_STATS"),
+		AllowUnhooked: getenv("ZPOLINE_ALLOW_UNHOOKED") == "1"}
+	for _, e := range strings.Split(getenv("ZPOLINE_EXCLUDE"), ":") {
+		if e != "" {
+			c.Exclude = append(c.Exclude, e)
+		}
+	}
+	return c
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "zpoline: "+format+"\n", args...)
+}
+
+//export zpolineStart
+func zpolineStart() {
+	cfg := ConfigFromEnv(os.Getenv)
+	t0 := time.Now()
+	rep, err := Start(cfg)
+	if err != nil {
+		if cfg.AllowUnhooked {
+			logf("%v; running unhooked (ZPOLINE_ALLOW_UNHOOKED=1)", err)
+			return
+		}
+		logf("%v; not running the program unhooked (set ZPOLINE_ALLOW_UNHOOKED=1 to allow it)", err)
+		os.Exit(127)
+	}
+	rep.Elapsed = time.Since(t0)
+	if cfg.Stats != "" {
+		core.SetStats(rep.String(), statsFD(cfg.Stats))
+	}
+}
+
+// statsFD opens where ZPOLINE_STATS asks the statistics to go: a file (appended to), or
+// for "-" (and when the file cannot be opened) a duplicate of stderr, because programs
+// close fd 2 before they exit (coreutils do).
+func statsFD(name string) int {
+	if name != "-" {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o644)
+		if err == nil {
+			keep = append(keep, f)
+			return int(f.Fd())
+		}
+		logf("ZPOLINE_STATS: %v; statistics go to stderr", err)
+	}
+	fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 900)
+	if err != nil {
+		return 2
+	}
+	return fd
+}
+
+// keep holds files whose descriptors C uses until exit.
+var keep []*os.File
+
+// Start sets up the trampoline, rewrites the process and installs the hook.
+func Start(cfg Config) (*Report, error) {
+	rep := &Report{}
+	mem, err := os.OpenFile("/proc/self/mem", os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v (is /proc mounted?)", ErrProcMem, err)
+	}
+	defer mem.Close()
+	if err := mapTrampoline(mem); err != nil {
+		return nil, err
+	}
+	if err := rewriteProcess(mem, cfg, rep); err != nil {
+		return nil, err
+	}
+	loaderDir := filepath.Dir(rep.LoaderPath)
+	stages := hooklib.Stages(os.Getenv, loaderDir)
+	for i, st := range stages[:1] {
+		abs, err := hooklib.Resolve(st.Path)
+		if err == nil && abs != st.Path {
+			// Children that exec in another directory load the same library.
+			os.Setenv(st.Name, abs)
+			stages[i].Path = abs
+		}
+	}
+	loaded, msgs := hooklib.Choose(stages, cfg.Debug)
+	for _, m := range msgs {
+		logf("%s", m)
+	}
+	core.InstallHook(loaded.Hook)
+	rep.Hook = string(loaded.ABI)
+	if loaded.Path != "" {
+		rep.Hook += " " + loaded.Path
+	}
+	core.RestoreSignals()
+	return rep, nil
+}
+
+// mapTrampoline maps and fills the low region and the far page.
+func mapTrampoline(mem *os.File) error {
+	const rx = syscall.PROT_READ | syscall.PROT_EXEC
+	for _, d := range core.TrampolineDisplacements() {
+		tr, err := core.BuildTrampoline(d, core.EntryCall())
+		if err != nil {
+			continue
+		}
+		if err := core.MapFixed(tr.FarAddr, uint64(len(tr.Far)), rx); err != nil {
+			continue
+		}
+		if err := core.MapFixed(0, uint64(len(tr.Low)), rx); err != nil {
+			return pageZeroError(err)
+		}
+		if _, err := mem.WriteAt(tr.Far, int64(tr.FarAddr)); err != nil {
+			return fmt.Errorf("write trampoline: %w", err)
+		}
+		if _, err := mem.WriteAt(tr.Low, 0); err != nil {
+			return fmt.Errorf("write trampoline: %w", err)
+		}
+		return nil
+	}
+	return ErrNoFarPage
+}
+
+// pageZeroError explains why page 0 could not be mapped and how to allow it.
+func pageZeroError(err error) error {
+	minAddr := "?"
+	if b, e := os.ReadFile("/proc/sys/vm/mmap_min_addr"); e == nil {
+		minAddr = strings.TrimSpace(string(b))
+	}
+	switch {
+	case errors.Is(err, syscall.EEXIST):
+		return fmt.Errorf("%w: something is already mapped there", ErrPageZero)
+	case minAddr != "0":
+		return fmt.Errorf("%w: vm.mmap_min_addr is %s (fix: sysctl -w vm.mmap_min_addr=0, or give the program CAP_SYS_RAWIO)", ErrPageZero, minAddr)
+	case selinuxEnforcing():
+		return fmt.Errorf("%w: SELinux forbids it (fix: setsebool -P mmap_low_allowed 1, or allow mmap_zero for this domain)", ErrPageZero)
+	default:
+		return fmt.Errorf("%w: %v", ErrPageZero, err)
+	}
+}
+
+func selinuxEnforcing() bool {
+	b, err := os.ReadFile("/sys/fs/selinux/enforce")
+	return err == nil && strings.TrimSpace(string(b)) == "1"
+}

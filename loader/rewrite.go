@@ -1,0 +1,323 @@
+package loader
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zpoline-go/zpoline/internal/core"
+	"github.com/zpoline-go/zpoline/internal/procmaps"
+	"github.com/zpoline-go/zpoline/internal/rewrite"
+)
+
+// ErrNoStubSpace: no low address was free for the jump stubs.
+var ErrNoStubSpace = errors.New("no free address below 2 GiB for the jump stubs")
+
+// Why the code is written the way it is (the patching protocol):
+//
+//  1. Everything the rewritten sites will reach exists before the first site is
+//     written: the trampoline (mapTrampoline), the stubs, the site set that the NULL
+//     check consults.
+//  2. Code is written through /proc/self/mem. That writes into read-only executable
+//     text without changing its protection, so the text never becomes writable and
+//     PR_SET_MDWE (no writable-and-executable memory) does not stop us.
+//  3. Each site is compared with the bytes the scan saw immediately before it is
+//     written; a site that changed is skipped.
+//  4. Other threads may run while we write (the Go runtime's own threads call libc
+//     through cgo). A 2-byte `syscall` -> `callq *%rax` write is a single store when
+//     it lies within one cache line; a 7-byte jump write is not atomic. A thread that
+//     executes a site at the very instant it is written can see a torn instruction:
+//     the window is the few nanoseconds of one write, at start-up only, for the Go
+//     runtime's threads only (the program's own threads do not exist yet).
+
+// stubRecord is the size of one ShapeJump stub: [slot: 8 bytes][code].
+const stubRecord = 48
+
+// stubBase is the first address tried for the stub pages.
+const stubBase = 0x10000
+
+// Report describes what start-up did, for ZPOLINE_STATS and ZPOLINE_DEBUG.
+type Report struct {
+	LoaderPath string
+	Mappings   []MappingReport
+	Hook       string // which hook was installed, and how
+	Elapsed    time.Duration
+}
+
+// MappingReport is one executable mapping: rewritten, or skipped with a reason.
+type MappingReport struct {
+	Mapping procmaps.Mapping
+	Skipped string // why nothing was rewritten here, or ""
+	Stats   rewrite.Stats
+	Written int // sites written
+	Changed int // sites whose bytes changed between scan and write
+}
+
+func (r *Report) String() string {
+	var b strings.Builder
+	var sites, jump, call, examined int
+	for _, m := range r.Mappings {
+		sites += m.Written
+		jump += m.Stats.Jump
+		call += m.Stats.Call
+		examined += m.Stats.BytesExamined
+	}
+	fmt.Fprintf(&b, "loader: %s\n", r.LoaderPath)
+	fmt.Fprintf(&b, "hook: %s\n", r.Hook)
+	fmt.Fprintf(&b, "start-up: %s\n", r.Elapsed)
+	fmt.Fprintf(&b, "sites rewritten: %d (jump %d, call %d); bytes examined: %d\n", sites, jump, call, examined)
+	for _, m := range r.Mappings {
+		name := m.Mapping.Path
+		if name == "" {
+			name = "[anon]"
+		}
+		if m.Skipped != "" {
+			fmt.Fprintf(&b, "mapping %#x-%#x %s: skipped: %s\n", m.Mapping.Start, m.Mapping.End, name, m.Skipped)
+			continue
+		}
+		fmt.Fprintf(&b, "mapping %#x-%#x %s: %d sites (jump %d, call %d), %d rejected, %d changed before write\n",
+			m.Mapping.Start, m.Mapping.End, name, m.Written, m.Stats.Jump, m.Stats.Call, m.Stats.Rejected, m.Changed)
+	}
+	return b.String()
+}
+
+// rewriteProcess finds and rewrites every system call in the executable mappings.
+func rewriteProcess(mem *os.File, cfg Config, rep *Report) error {
+	maps, err := procmaps.Self()
+	if err != nil {
+		return fmt.Errorf("read /proc/self/maps: %w", err)
+	}
+	self, ok := ownMapping(maps, core.EntryCall())
+	if !ok {
+		return errors.New("cannot find the loader's own mapping in /proc/self/maps")
+	}
+	rep.LoaderPath = self.Path
+	images := map[string]*rewrite.Image{}
+	var all []rewrite.Site
+	for _, m := range maps {
+		if !m.Exec {
+			continue
+		}
+		mr := MappingReport{Mapping: m}
+		if reason := skipReason(m, self, cfg.Exclude); reason != "" {
+			mr.Skipped = reason
+			rep.Mappings = append(rep.Mappings, mr)
+			continue
+		}
+		code := make([]byte, m.Size())
+		if _, err := mem.ReadAt(code, int64(m.Start)); err != nil {
+			mr.Skipped = "unreadable: " + err.Error()
+			rep.Mappings = append(rep.Mappings, mr)
+			continue
+		}
+		img, err := imageFor(images, m, code)
+		if err != nil {
+			mr.Skipped = err.Error()
+			rep.Mappings = append(rep.Mappings, mr)
+			continue
+		}
+		sites, st, err := img.ScanMapping(m, code)
+		if err != nil {
+			mr.Skipped = err.Error()
+			rep.Mappings = append(rep.Mappings, mr)
+			continue
+		}
+		mr.Stats = st
+		if cfg.Debug {
+			for _, s := range sites {
+				logf("site %s: %s", m.Path, s)
+			}
+			for _, r := range st.Rejects {
+				logf("skip %s: %s", m.Path, r)
+			}
+			for _, r := range st.Demoted {
+				logf("call-shape %s: %s", m.Path, r)
+			}
+		}
+		all = append(all, sites...)
+		rep.Mappings = append(rep.Mappings, mr)
+	}
+	written, changed, err := applySites(mem, all)
+	if err != nil {
+		return err
+	}
+	for i := range rep.Mappings {
+		m := &rep.Mappings[i]
+		for a, ok := range written {
+			if ok && m.Mapping.Contains(a) {
+				m.Written++
+			}
+		}
+		for _, a := range changed {
+			if m.Mapping.Contains(a) {
+				m.Changed++
+			}
+		}
+	}
+	return nil
+}
+
+// ownMapping finds the mapping that holds addr (an address inside the loader).
+func ownMapping(maps []procmaps.Mapping, addr uint64) (procmaps.Mapping, bool) {
+	for _, m := range maps {
+		if m.Contains(addr) {
+			return m, true
+		}
+	}
+	return procmaps.Mapping{}, false
+}
+
+// skipReason says why an executable mapping is not rewritten, or "".
+func skipReason(m, self procmaps.Mapping, exclude []string) string {
+	switch {
+	case m.Inode != 0 && m.Inode == self.Inode && m.DevMajor == self.DevMajor && m.DevMinor == self.DevMinor:
+		return "the loader itself"
+	case m.Start < 1<<31 && m.Path == "":
+		return "zpoline's own low memory"
+	case m.Path == "[vsyscall]":
+		return "vsyscall page (fixed, emulated by the kernel)"
+	case m.Path == "" || strings.HasPrefix(m.Path, "[anon"):
+		return "anonymous executable memory (not an ELF image)"
+	}
+	for _, e := range exclude {
+		// A name with a slash is a path; without, it matches the file name.
+		if m.Path == e || !strings.Contains(e, "/") && filepath.Base(m.Path) == e {
+			return "excluded by ZPOLINE_EXCLUDE"
+		}
+	}
+	return ""
+}
+
+// imageFor returns the ELF image behind m, read once per file; the vDSO is parsed
+// from its own bytes.
+func imageFor(cache map[string]*rewrite.Image, m procmaps.Mapping, code []byte) (*rewrite.Image, error) {
+	if img, ok := cache[m.Path]; ok {
+		return img, nil
+	}
+	var f *elf.File
+	var err error
+	if m.Path == "[vdso]" {
+		f, err = elf.NewFile(bytes.NewReader(code))
+	} else if strings.HasPrefix(m.Path, "/") {
+		f, err = elf.Open(strings.TrimSuffix(m.Path, " (deleted)"))
+	} else {
+		return nil, fmt.Errorf("no ELF file behind %q", m.Path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ELF: %v", err)
+	}
+	defer f.Close()
+	img, err := rewrite.NewImage(f)
+	if err != nil {
+		return nil, err
+	}
+	cache[m.Path] = img
+	return img, nil
+}
+
+// applySites writes the stubs, publishes the site set, then rewrites every site.
+// It returns which sites were written and which had changed since the scan.
+func applySites(mem *os.File, sites []rewrite.Site) (map[uint64]bool, []uint64, error) {
+	sort.Slice(sites, func(i, j int) bool { return sites[i].Addr < sites[j].Addr })
+	var jumps []rewrite.Site
+	var calls []uint64
+	for _, s := range sites {
+		if s.Shape == rewrite.ShapeJump {
+			jumps = append(jumps, s)
+		} else {
+			calls = append(calls, s.Addr)
+		}
+	}
+	stubs, err := buildStubs(mem, jumps)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := core.SetSites(calls); err != nil {
+		return nil, nil, fmt.Errorf("site set: %w", err)
+	}
+	written := map[uint64]bool{}
+	var changed []uint64
+	for _, s := range sites {
+		patch := []byte{0xff, 0xd0} // callq *%rax
+		if s.Shape == rewrite.ShapeJump {
+			patch = make([]byte, s.End()-s.Start)
+			patch[0], patch[1], patch[2] = 0xff, 0x24, 0x25 // jmp *abs32
+			binary.LittleEndian.PutUint32(patch[3:], uint32(stubs[s.Addr]))
+			for i := rewrite.JumpLen; i < len(patch); i++ {
+				patch[i] = 0xcc
+			}
+		}
+		want := append(append([]byte{}, s.Prefix...), 0x0f, 0x05)
+		if s.Insn == rewrite.InsnSysenter {
+			want[len(want)-1] = 0x34
+		}
+		cur := make([]byte, len(want))
+		if _, err := mem.ReadAt(cur, int64(s.Start)); err != nil || !bytes.Equal(cur, want) {
+			changed = append(changed, s.Addr)
+			written[s.Addr] = false
+			continue
+		}
+		if _, err := mem.WriteAt(patch, int64(s.Start)); err != nil {
+			return nil, nil, fmt.Errorf("rewrite site %#x: %w", s.Addr, err)
+		}
+		written[s.Addr] = true
+	}
+	return written, changed, nil
+}
+
+// buildStubs writes one stub per ShapeJump site into fresh low memory and returns the
+// address of each site's slot. A stub runs the displaced mov, loads the return
+// address into rcx and jumps to zp_entry_jump:
+//
+//	slot:  .quad code
+//	code:  <displaced mov $nr,%eax>
+//	       movabs $site_end, %rcx      48 b9 imm64
+//	       jmp *entry_slot             ff 24 25 abs32
+func buildStubs(mem *os.File, jumps []rewrite.Site) (map[uint64]uint64, error) {
+	slots := map[uint64]uint64{}
+	if len(jumps) == 0 {
+		return slots, nil
+	}
+	size := uint64(16 + stubRecord*len(jumps))
+	size = (size + 4095) &^ 4095
+	var base uint64
+	for a := uint64(stubBase); a+size < 1<<31; a += 0x100000 {
+		if err := core.MapFixed(a, size, syscall.PROT_READ|syscall.PROT_EXEC); err == nil {
+			base = a
+			break
+		}
+	}
+	if base == 0 {
+		return nil, ErrNoStubSpace
+	}
+	buf := make([]byte, size)
+	binary.LittleEndian.PutUint64(buf[0:], core.EntryJump()) // entry_slot at base
+	for i, s := range jumps {
+		off := 16 + stubRecord*i
+		rec := buf[off : off+stubRecord]
+		code := base + uint64(off) + 8
+		binary.LittleEndian.PutUint64(rec[0:], code)
+		c := rec[8:8]
+		c = append(c, s.Prefix...)
+		c = append(c, 0x48, 0xb9)
+		c = binary.LittleEndian.AppendUint64(c, s.End())
+		c = append(c, 0xff, 0x24, 0x25)
+		c = binary.LittleEndian.AppendUint32(c, uint32(base))
+		if len(c) > stubRecord-8 {
+			return nil, fmt.Errorf("stub for %#x: %d bytes", s.Addr, len(c))
+		}
+		slots[s.Addr] = base + uint64(off)
+	}
+	if _, err := mem.WriteAt(buf, int64(base)); err != nil {
+		return nil, fmt.Errorf("write stubs: %w", err)
+	}
+	return slots, nil
+}

@@ -1,0 +1,18 @@
+/*
+ * zp_ctor.c — the loader's start-up constructor.
+ *
+ * Why C: a shared library starts through its .init_array. Go's own entry
+ * (_rt0_amd64_linux_lib) comes first in that array and starts the Go runtime; this
+ * default-priority constructor comes after it and calls the exported Go function,
+ * which blocks until the runtime is ready and then runs on the main thread.
+ * (The constructor(101) that must run before the Go runtime is in internal/core.)
+ *
+ * It is in its own .c file: a constructor in the cgo preamble of a file with //export
+ * would be compiled into two objects and run twice.
+ */
+#include "_cgo_export.h"
+
+__attribute__((constructor)) static void zp_loader_ctor(void)
+{
+	zpolineStart();
+}

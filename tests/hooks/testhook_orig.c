@@ -1,0 +1,46 @@
+/*
+ * testhook_orig.c — test hook library in the original zpoline ABI (yasukata/zpoline)
+ * (build/tests/testhook_orig.so), selected with LIBZPHOOK=<path>.
+ *
+ * Exports int __hook_init(long placeholder, void *sys_call_hook_ptr), which reads the
+ * loader's current hook from *sys_call_hook_ptr, keeps it as next_sys_call and stores its
+ * own hook_function there — line for line what apps/basic/main.c of the original does.
+ * hook_function(a1..a7) receives the number in a1 and the arguments in a2..a7.
+ *
+ * What it proves, with tests/probes/ (DESIGN.md §2 "hooks come in three forms", §3):
+ *  - an unmodified original-ABI library loads and sees the program's system calls:
+ *    getppid (110) is emulated and returns 4242, everything else goes to next_sys_call
+ *    (the loader's real-syscall function, which must be clone-safe: the clone family
+ *    reaches it through this hook);
+ *  - "vector state": every call destroys the vector registers (clobber.h).
+ *
+ * Context: hook path — any thread, signal handlers, fork and vfork children. No stdio, no
+ * malloc (the original's sample printf()s; this one must run in fork children).
+ */
+#include <stddef.h>
+
+#include "clobber.h"
+
+#define TESTHOOK_NR_GETPPID 110
+#define TESTHOOK_PPID 4242
+
+typedef long (*syscall_fn_t)(long, long, long, long, long, long, long);
+
+static syscall_fn_t next_sys_call = NULL;
+
+static long hook_function(long a1, long a2, long a3, long a4, long a5, long a6, long a7)
+{
+	zptest_clobber_vectors();
+	if (a1 == TESTHOOK_NR_GETPPID)
+		return TESTHOOK_PPID;
+	return next_sys_call(a1, a2, a3, a4, a5, a6, a7);
+}
+
+__attribute__((visibility("default"))) int __hook_init(long placeholder __attribute__((unused)),
+						       void *sys_call_hook_ptr)
+{
+	(void)zptest_vec_level_cached();
+	next_sys_call = *((syscall_fn_t *)sys_call_hook_ptr);
+	*((syscall_fn_t *)sys_call_hook_ptr) = hook_function;
+	return 0;
+}

@@ -1,0 +1,94 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildDir is where `make` put the artifacts.
+func buildDir(t *testing.T) string {
+	t.Helper()
+	return needLoader(t).build
+}
+
+// runLoaded runs argv under the loader with extra environment and returns stdout, stderr.
+func runLoaded(t *testing.T, env []string, argv ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+filepath.Join(buildDir(t), "libzpoline.so"))
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = time.Second
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return out.String(), errb.String(), err
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%v hung; stdout:\n%s\nstderr:\n%s", argv, out.String(), errb.String())
+	}
+	return "", "", nil
+}
+
+func TestStatsShowRewrittenLibc(t *testing.T) {
+	_, stderr, err := runLoaded(t, []string{"ZPOLINE_HOOK=builtin:pass", "ZPOLINE_STATS=-"}, "/bin/cat", "/proc/self/comm")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	m := regexp.MustCompile(`libc\.so\.6: (\d+) sites \(jump (\d+), call (\d+)\)`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no libc line in statistics:\n%s", stderr)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 400 {
+		t.Errorf("only %d libc sites rewritten:\n%s", n, stderr)
+	}
+	if !strings.Contains(stderr, "the loader itself") {
+		t.Errorf("the loader's own mapping was not excluded:\n%s", stderr)
+	}
+	if m := regexp.MustCompile(`calls hooked: (\d+)`).FindStringSubmatch(stderr); m == nil || m[1] == "0" {
+		t.Errorf("no hooked calls counted:\n%s", stderr)
+	}
+}
+
+func TestSamplesSeeTheirOwnHook(t *testing.T) {
+	out, stderr, err := runLoaded(t, []string{"ZPOLINE_HOOK=builtin:pass"}, filepath.Join(buildDir(t), "zpoline_samples"))
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	for _, want := range []string{"getppid() = 4242", "hook saw openat", "zpoline_samples: ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
+
+func TestOutputEqualsNative(t *testing.T) {
+	for _, argv := range [][]string{
+		{"/bin/ls", "-la", "/usr"},
+		{"/bin/bash", "-c", "seq 1 2000 | sort -r | head -5 | tr 1 x; (echo sub; exit 3); echo $?"},
+	} {
+		native, err := exec.Command(argv[0], argv[1:]...).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, stderr, err := runLoaded(t, []string{"ZPOLINE_HOOK=builtin:pass"}, argv...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, stderr)
+		}
+		if out != string(native) {
+			t.Errorf("%v: output differs\nnative:\n%s\nhooked:\n%s", argv, native, out)
+		}
+	}
+}
