@@ -11,11 +11,12 @@ PREFIX  ?= /usr/local
 LOADER  := $(BUILD)/libzpoline.so
 IMPL    := $(BUILD)/libzpoline_hook_impl.so
 SAMPLES := $(BUILD)/zpoline_samples
+GOEXAMPLES := $(BUILD)/libzpoline_go_getppid.so
 GEN     := $(BUILD)/gen
 
-.PHONY: all loader test demo install clean FORCE
+.PHONY: all loader test demo bench install clean FORCE
 
-all: loader $(IMPL) $(SAMPLES) test-artifacts
+all: loader $(IMPL) $(SAMPLES) $(GOEXAMPLES) test-artifacts
 
 include tests/Makefile.inc
 
@@ -24,6 +25,11 @@ loader: $(LOADER)
 $(LOADER): FORCE
 	$(GO) build -buildmode=c-shared -o $@ ./cmd/libzpoline
 	rm -f $(BUILD)/libzpoline.h
+
+# Loader variants with Go hooks: examples/go-NAME -> build/libzpoline_go_NAME.so
+$(BUILD)/libzpoline_go_%.so: FORCE
+	$(GO) build -buildmode=c-shared -o $@ ./examples/go-$(subst _,-,$*)
+	rm -f $(@:.so=.h)
 
 $(SAMPLES): examples/samples/zpoline_samples.c include/zpoline.h
 	@mkdir -p $(BUILD)
@@ -49,6 +55,10 @@ test: all
 demo: all
 	LD_PRELOAD=$(ABS)/libzpoline.so ls -la /usr
 	LD_PRELOAD=$(ABS)/libzpoline.so $(SAMPLES)
+
+# Medians over repeated trials, as ratios to native measured in the same run (bench/README.md).
+bench: all
+	$(GO) run ./bench/cmd/zpbench $(BENCHFLAGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin

@@ -135,6 +135,7 @@ func Start(cfg Config) (*Report, error) {
 		rep.Hook += " " + loaded.Path
 	}
 	core.RestoreSignals()
+	core.StartGoHooks()
 	return rep, nil
 }
 
@@ -158,6 +159,7 @@ func mapTrampoline(mem *os.File) error {
 		if _, err := mem.WriteAt(tr.Low, 0); err != nil {
 			return fmt.Errorf("write trampoline: %w", err)
 		}
+		core.LowMapped()
 		return nil
 	}
 	return ErrNoFarPage

@@ -146,6 +146,16 @@ type hookVariant struct {
 	env  func(a *artifacts) []string
 }
 
+// ppid is what getppid returns under the variant's hooks (PROBE_PPID, else 4242).
+func (v hookVariant) ppid() string {
+	for _, e := range v.env(&artifacts{}) {
+		if p, ok := strings.CutPrefix(e, "PROBE_PPID="); ok {
+			return p
+		}
+	}
+	return "4242"
+}
+
 // hookVariants: the zpoline-rs ABI hook through ZPOLINE_HOOK, and the original ABI hook
 // through LIBZPHOOK (without ZPOLINE_HOOK), both by absolute path.
 var hookVariants = []hookVariant{
@@ -154,6 +164,15 @@ var hookVariants = []hookVariant{
 	}},
 	{"orig", func(a *artifacts) []string {
 		return []string{"LD_PRELOAD=" + a.loader, "LIBZPHOOK=" + a.hookOrig}
+	}},
+}
+
+// goVariant: the Go hook of examples/go-getppid (getppid = 424242) in front of a C hook
+// that answers the same for the calls Go cannot see.
+var goVariant = []hookVariant{
+	{"go", func(a *artifacts) []string {
+		return []string{"LD_PRELOAD=" + filepath.Join(a.build, "libzpoline_go_getppid.so"),
+			"ZPOLINE_HOOK=" + filepath.Join(a.build, "tests", "testhook_rs_go.so"), "PROBE_PPID=424242"}
 	}},
 }
 

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -34,7 +35,8 @@ type programCase struct {
 	// setup prepares dir (a fresh directory per run) and returns the command line and any
 	// extra environment.
 	setup func(t *testing.T, a *artifacts, dir string) (args []string, env []string)
-	// hookedStdout, when set, is what the hooked run must print instead of the native output.
+	// hookedStdout, when set, is what the hooked run must print instead of the native output;
+	// "4242" in it stands for the hook variant's getppid answer.
 	hookedStdout string
 }
 
@@ -205,7 +207,7 @@ func TestHookedPrograms(t *testing.T) {
 					hooked := runProgram(t, a, c, hookedEnv(a, v))
 					want := native.stdout
 					if c.hookedStdout != "" {
-						want = []byte(c.hookedStdout)
+						want = []byte(strings.ReplaceAll(c.hookedStdout, "4242", v.ppid()))
 					}
 					switch {
 					case !hooked.exited || hooked.code != native.code || hooked.startErr != nil:

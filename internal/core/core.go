@@ -6,6 +6,7 @@ package core
 
 /*
 #cgo CFLAGS: -O2 -g -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing -fno-stack-protector -fno-omit-frame-pointer
+#cgo LDFLAGS: -Wl,--wrap=pthread_create -Wl,--wrap=pthread_getattr_np
 #include <stdlib.h>
 #include "zp_core.h"
 
@@ -18,6 +19,7 @@ import "C"
 
 import (
 	"fmt"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -41,6 +43,10 @@ func MapFixed(addr, length uint64, prot int) error {
 	}
 	return nil
 }
+
+// LowMapped tells the C side that the low region (the trampoline and the null block)
+// is mapped, so %gs-relative reads of a thread's block no longer fault.
+func LowMapped() { C.zp_low_mapped = 1 }
 
 // SetSites replaces the set of rewritten callq sites that the entry accepts as the
 // origin of a call into the trampoline; anything else is a call through NULL.
@@ -71,6 +77,7 @@ func SetStats(text string, fd int) {
 // Counters are the process-wide totals of calls that reached the hook or bypassed it.
 type Counters struct {
 	Hooked, Nested, NoBlock, Clone, Sigreturn uint64
+	GoFork, GoVfork, GoRuntime, GoEarly       uint64 // calls a Go hook could not see
 	InForkChild                               bool
 }
 
@@ -82,6 +89,8 @@ func ReadCounters() Counters {
 		Hooked: uint64(t[C.ZP_BYPASS_MAX]), Nested: uint64(t[C.ZP_BYPASS_NESTED]),
 		NoBlock: uint64(t[C.ZP_BYPASS_NOBLOCK]), Clone: uint64(t[C.ZP_BYPASS_CLONE]),
 		Sigreturn: uint64(t[C.ZP_BYPASS_SIGRETURN]), InForkChild: t[C.ZP_BYPASS_MAX+1] != 0,
+		GoFork: uint64(t[C.ZP_BYPASS_GO_FORK]), GoVfork: uint64(t[C.ZP_BYPASS_GO_VFORK]),
+		GoRuntime: uint64(t[C.ZP_BYPASS_GO_RUNTIME]), GoEarly: uint64(t[C.ZP_BYPASS_GO_EARLY]),
 	}
 }
 
@@ -130,3 +139,59 @@ const (
 	HookVectorFree = C.ZPOLINE_HOOK_VECTOR_FREE
 	HookCloneSafe  = C.ZPOLINE_HOOK_CLONE_SAFE
 )
+
+// GoHook describes a Go hook: Fn is the C address of the exported Go dispatcher,
+// Want the numbers it is called for (every other call, and every call where Go cannot
+// run, goes to the current C hook instead).
+type GoHook struct {
+	Fn   unsafe.Pointer
+	Want [512]bool
+}
+
+var goHooks struct {
+	sync.Mutex
+	pending *GoHook // registered before start-up finished
+	started bool
+}
+
+// RegisterGoHook installs g in front of the current hook, or, before start-up
+// finished, remembers it until StartGoHooks (the loader installs its C hook first).
+func RegisterGoHook(g GoHook) {
+	goHooks.Lock()
+	defer goHooks.Unlock()
+	if !goHooks.started {
+		goHooks.pending = &g
+		return
+	}
+	installGoHook(g)
+}
+
+// StartGoHooks installs a Go hook registered during start-up in front of the current
+// hook and lets Go hooks run from now on. The loader calls it once, last.
+func StartGoHooks() {
+	goHooks.Lock()
+	defer goHooks.Unlock()
+	goHooks.started = true
+	if goHooks.pending != nil {
+		installGoHook(*goHooks.pending)
+		goHooks.pending = nil
+	}
+	C.zp_go_ready = 1
+}
+
+// installGoHook puts a Go hook in front of the current hook.
+func installGoHook(g GoHook) {
+	zh := (*C.struct_zp_hook)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_zp_hook{}))))
+	zh.kind = C.ZP_HOOK_GO
+	zh.go_fn = (*[0]byte)(g.Fn)
+	for nr, w := range g.Want {
+		if w {
+			zh.go_want[nr/64] |= 1 << (nr % 64)
+		}
+	}
+	zh.next = C.zp_hook_current()
+	C.zp_hook_install(zh)
+}
+
+// Abort ends the process with SIGABRT, whatever handler or mask the program set.
+func Abort() { C.zp_abort() }

@@ -13,6 +13,7 @@ enum zp_hook_kind {
 	ZP_HOOK_PASS, /* built-in pass-through: the real call, nothing else */
 	ZP_HOOK_REGS, /* zpoline-rs ABI or in-application: fn(&regs) */
 	ZP_HOOK_ORIG, /* original zpoline ABI: zp_orig_hook_slot(nr, a1..a6) */
+	ZP_HOOK_GO,   /* a Go hook in this process's runtime, with a C hook for the rest */
 };
 
 /* One installed hook. Never modified after zp_hook_install. */
@@ -22,7 +23,25 @@ struct zp_hook {
 	zpoline_hook_fn fn;
 	struct zpoline_hook_desc desc;
 	void (*flush)(void *); /* the hook namespace's fflush, called with NULL at exit */
+	/* ZP_HOOK_GO: the exported Go dispatcher, the numbers it wants, and the C hook
+	   that serves every other call and every call where Go cannot run. */
+	int64_t (*go_fn)(struct zpoline_regs *);
+	uint64_t go_want[8]; /* bit n: the Go hook wants number n (0..511) */
+	const struct zp_hook *next;
 };
+
+extern volatile int zp_go_ready;
+extern volatile int zp_low_mapped;
+
+/* The calling thread's block, or 0 (no block yet, or no low region yet). */
+static inline struct zp_block *zp_self(void)
+{
+	struct zp_block *b;
+	if (__builtin_expect(!zp_low_mapped, 0))
+		return 0;
+	__asm__ volatile("mov %%gs:%c1, %0" : "=r"(b) : "i"(ZP_BLK_SELF));
+	return b;
+}
 
 extern char zp_have_fsgsbase;
 extern uint64_t zp_xsave_mask, zp_xsave_size;
@@ -55,5 +74,6 @@ void zp_before_exit(const struct zp_hook *h, long status);
 long zp_map_fixed(uint64_t addr, uint64_t len, int prot);
 void zp_set_stats_text(const char *text, uint64_t len, int fd);
 void zp_restore_signals(void);
+void zp_abort(void) __attribute__((noreturn));
 
 #endif

@@ -41,6 +41,7 @@ _Static_assert(sizeof(struct zp_frame) % 16 == 0, "frame alignment");
 _Static_assert(offsetof(struct zp_block, idle) == ZP_BLK_IDLE - ZP_BLK_BASE, "idle");
 _Static_assert(offsetof(struct zp_block, frame) == ZP_BLK_FRAME - ZP_BLK_BASE, "frame");
 _Static_assert(offsetof(struct zp_block, self) == ZP_BLK_SELF - ZP_BLK_BASE, "self");
+_Static_assert(offsetof(struct zp_block, claim_rsp) == ZP_BLK_CLAIM_RSP - ZP_BLK_BASE, "claim");
 _Static_assert(offsetof(struct zp_block, birth) == ZP_BLKOFF_BIRTH, "birth");
 _Static_assert(offsetof(struct zp_block, birth_new_stack) == ZP_BLKOFF_NEW_STACK, "new stack");
 _Static_assert(offsetof(struct zp_block, child_rsp) == ZP_BLKOFF_CHILD_RSP, "child rsp");
@@ -72,12 +73,8 @@ static volatile uint64_t zp_bypass_noblock;
 /* The original zpoline ABI's hook variable: the library swaps in its hook. */
 zpoline_orig_hook_fn zp_orig_hook_slot = zp_orig_next;
 
-static inline struct zp_block *zp_self(void)
-{
-	struct zp_block *b;
-	__asm__ volatile("mov %%gs:%c1, %0" : "=r"(b) : "i"(ZP_BLK_SELF));
-	return b;
-}
+/* Set once the low region is mapped: before that, %gs:field would fault. */
+volatile int zp_low_mapped;
 
 static inline int64_t zp_raw(const struct zpoline_regs *r)
 {
@@ -108,6 +105,9 @@ static struct zp_block *zp_block_reuse(void)
 		if (__sync_bool_compare_and_swap(&b->state, st, ZP_BLOCK_USED)) {
 			b->idle = 1;
 			b->vfork_child = 0;
+			b->no_go = 0;
+			b->nested = 0;
+			b->in_go = 0;
 			return b;
 		}
 	}
@@ -351,6 +351,13 @@ static int64_t zp_clone(const struct zp_frame *app, const struct zpoline_regs *r
 	child->birth_new_stack = stack != 0;
 	child->vfork_child = (flags & CLONE_VFORK) || stack == 0;
 	child->idle = 0;
+	struct zp_block *parent = zp_self();
+	child->no_go = 0;
+	if (parent && parent->making_go_thread)
+		child->no_go = ZP_BYPASS_GO_RUNTIME;
+	else if ((flags & CLONE_VM) && !(flags & CLONE_SETTLS))
+		/* It shares its parent's %fs: the Go runtime would take it for the parent. */
+		child->no_go = ZP_BYPASS_GO_SHARED_TLS;
 	int64_t ret = zp_clone_raw(r, child);
 	/* A thread keeps its block; a vfork child is gone (exec or exit) once we resume,
 	   and a non-CLONE_VM child has its own copy. */
@@ -429,13 +436,49 @@ void __hook_init(zpoline_hook_fn fn)
 
 /* ---- dispatch ---- */
 
+/* Set by the loader once start-up finished: Go hooks may run from then on. */
+volatile int zp_go_ready;
+
+/*
+ * Where a Go hook must not run (DESIGN.md §2): the reason to count, or -1 when it may.
+ * Nested calls never get here (zp_dispatch_busy serves them).
+ */
+static inline int zp_go_blocked(const struct zp_block *b)
+{
+	if (zp_in_fork_child)
+		return ZP_BYPASS_GO_FORK;
+	if (b->vfork_child)
+		return ZP_BYPASS_GO_VFORK;
+	if (b->no_go)
+		return (int)b->no_go;
+	if (!zp_go_ready)
+		return ZP_BYPASS_GO_EARLY;
+	return -1;
+}
+
 /* Calls the hook for f; level 0 on the hook stack, 1 for a nested call. */
-static inline int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b,
-				   struct zp_frame *f, int level)
+static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f,
+			    int level)
 {
 	struct zpoline_regs r = {f->rax, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9,
 				 f->ret, f->rsp, f->flags};
 	int64_t ret;
+	if (h->kind == ZP_HOOK_GO) {
+		uint64_t nr = (uint64_t)(int)r.rax;
+		int why = level ? ZP_BYPASS_NESTED : zp_go_blocked(b);
+		if (nr >= 512 || !(h->go_want[nr / 64] & (1ull << (nr % 64))))
+			return zp_call_hook(h->next, b, f, level);
+		if (why >= 0) {
+			b->bypass[why]++;
+			return zp_call_hook(h->next, b, f, level);
+		}
+		zp_vec_save(b, level);
+		b->in_go = 1;
+		ret = h->go_fn(&r);
+		b->in_go = 0;
+		zp_vec_restore(b, level);
+		return ret;
+	}
 	if (h->kind == ZP_HOOK_PASS)
 		return zpoline_syscall(&r);
 	int vec = !(h->flags & ZPOLINE_HOOK_VECTOR_FREE) && zp_xsave_mask;
@@ -500,6 +543,13 @@ static int zp_really_nested(const struct zp_block *b, const struct zp_frame *f)
 {
 	uint64_t lo = b->map_base + 4096;
 	if (f->rsp >= lo && f->rsp <= (uint64_t)b)
+		return 1;
+	/* A Go hook runs on a goroutine stack, where a handler may run too. */
+	if (b->in_go)
+		return 1;
+	/* Interrupted between claiming the block and leaving the application's stack, or
+	   after coming back to it: the handler runs below where that call was made. */
+	if (f->rsp < b->claim_rsp)
 		return 1;
 	return zp_on_altstack();
 }

@@ -26,6 +26,10 @@
  * handler on the same thread can interleave, and a handler that runs between the load
  * and the store uses and releases the whole hook stack before this code writes to it.
  * A handler that arrives after the store finds IDLE == 0 and takes the busy path.
+ * There, a call is nested if it runs on the hook stack, on the alternate signal stack,
+ * inside a Go hook, or below CLAIM_RSP (a handler that interrupted us before we left
+ * the application's stack runs below it); otherwise the busy call was left for good
+ * (a handler longjmp'ed out of it) and the block is freed again (zp_dispatch.c).
  */
 #include "zp_layout.h"
 
@@ -35,6 +39,7 @@
 .macro PROLOGUE via, busy
 	mov	%gs:ZP_BLK_IDLE, %rcx	/* 0 in the null block (no block) and while busy */
 	jrcxz	\busy			/* jrcxz: the only test that leaves the flags alone */
+	mov	%rsp, %gs:ZP_BLK_CLAIM_RSP	/* tells a handler interrupting us that it is nested */
 	movq	$0, %gs:ZP_BLK_IDLE
 	mov	%gs:ZP_BLK_FRAME, %rcx	/* the frame at the top of this thread's hook stack */
 	mov	%rsp, ZP_F_RSP(%rcx)

@@ -38,6 +38,7 @@
 #define ZP_BLK_IDLE (ZP_BLK_BASE + 0x00)  /* 1: the hook stack is free; 0: busy or no block */
 #define ZP_BLK_FRAME (ZP_BLK_BASE + 0x08) /* the frame at the top of the hook stack */
 #define ZP_BLK_SELF (ZP_BLK_BASE + 0x10)  /* the block's own address; 0 in the null block */
+#define ZP_BLK_CLAIM_RSP (ZP_BLK_BASE + 0x18) /* application rsp of the call that claimed it */
 
 /*
  * The frame: every register of the application at the system call. Its first ten
@@ -72,7 +73,7 @@
 #define ZP_ACT_RETRY 1  /* a block was just installed: enter again from the top */
 
 /* Offsets inside struct zp_block used by the assembly (checked by _Static_assert). */
-#define ZP_BLKOFF_BIRTH 0x30
+#define ZP_BLKOFF_BIRTH 0x38
 #define ZP_BLKOFF_NEW_STACK (ZP_BLKOFF_BIRTH + ZP_FRAME_SIZE)
 #define ZP_BLKOFF_CHILD_RSP (ZP_BLKOFF_NEW_STACK + 0x08)
 
@@ -96,6 +97,11 @@ enum zp_bypass {
 	ZP_BYPASS_NOBLOCK,   /* no per-thread block could be made */
 	ZP_BYPASS_CLONE,     /* a clone-family call the hook cannot perform safely */
 	ZP_BYPASS_SIGRETURN, /* rt_sigreturn through a callq site */
+	ZP_BYPASS_GO_FORK,    /* Go hook: fork child (the Go runtime's threads are gone) */
+	ZP_BYPASS_GO_VFORK,   /* Go hook: vfork child (shares the parent's memory) */
+	ZP_BYPASS_GO_RUNTIME, /* Go hook: a thread of the Go runtime itself */
+	ZP_BYPASS_GO_SHARED_TLS, /* Go hook: a clone(CLONE_VM) child without CLONE_SETTLS */
+	ZP_BYPASS_GO_EARLY,   /* Go hook: before start-up finished */
 	ZP_BYPASS_MAX,
 };
 
@@ -111,6 +117,7 @@ struct zp_block {
 	uint64_t idle;            /* ZP_BLK_IDLE */
 	struct zp_frame *frame;   /* ZP_BLK_FRAME */
 	struct zp_block *self;    /* ZP_BLK_SELF */
+	uint64_t claim_rsp;       /* ZP_BLK_CLAIM_RSP */
 	uint64_t map_base;        /* the mapping holding guard page, hook stack and block */
 	uint64_t map_len;
 	uint64_t vfork_child;     /* 1 in the child of a vfork-like clone */
@@ -123,6 +130,9 @@ struct zp_block {
 	struct zp_frame *cur; /* the frame of the call in progress (the hook's clone source) */
 	uint64_t nested;      /* 1 while a nested call runs a hook (uses xsave area 2) */
 	uint64_t stale;       /* busy flags reset because the call that set them was left */
+	uint64_t no_go;       /* ZP_BYPASS_GO_*: why Go hooks never run on this thread, or 0 */
+	uint64_t making_go_thread; /* inside the wrapped pthread_create of the Go runtime */
+	uint64_t in_go;       /* a Go hook runs on this thread (on a goroutine stack) */
 	uint64_t tid;   /* ZP_BLOCK_EXITING: the thread that called exit */
 	/* two xsave areas (64-byte aligned, zp_xsave_size each) follow at xsave_off */
 	uint64_t xsave_off;

@@ -30,11 +30,36 @@ struct zp_ksigaction {
 	uint64_t mask;
 };
 
+static char *zp_put(char *p, const char *s);
+static char *zp_put_u(char *p, uint64_t v);
+
 static struct zp_ksigaction zp_sig_initial[65];
 static uint64_t zp_mask_initial;
 
+/* The Go runtime of the loader needs this much address space to start (measured: it
+   aborts below about 850 MiB; threads reserve 8 MiB stacks each). */
+#define ZP_MIN_ADDRESS_SPACE (1ull << 30)
+
+/* Refuses to start, with one line, where the Go runtime would abort with a cryptic one. */
+static void zp_check_address_space(void)
+{
+	struct {
+		uint64_t cur, max;
+	} lim;
+	if (zp_sys4(__NR_prlimit64, 0, 9 /* RLIMIT_AS */, 0, &lim) != 0 || lim.cur >= ZP_MIN_ADDRESS_SPACE)
+		return;
+	char buf[256], *p = buf;
+	p = zp_put(p, "zpoline: the address-space limit (ulimit -v ");
+	p = zp_put_u(p, lim.cur / 1024);
+	p = zp_put(p, ") is below the 1 GiB the loader's Go runtime needs to start; "
+		      "raise it (ulimit -v 1048576 or more, or unlimited)\n");
+	zp_sys3(__NR_write, 2, buf, p - buf);
+	zp_sys1(__NR_exit_group, 127);
+}
+
 __attribute__((constructor(101))) static void zp_early(void)
 {
+	zp_check_address_space();
 	for (int s = 1; s <= 64; s++)
 		zp_sys4(__NR_rt_sigaction, s, 0, &zp_sig_initial[s], 8);
 	zp_sys4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, 0, &zp_mask_initial, 8);
@@ -102,10 +127,14 @@ static char *zp_put_u(char *p, uint64_t v)
 	return p;
 }
 
+static volatile int zp_stats_written;
+
+/* Writes the statistics once per process (the first of exit() and exit_group). */
 static void zp_write_stats(void)
 {
-	if (zp_stats_fd < 0)
+	if (zp_stats_fd < 0 || zp_stats_written)
 		return;
+	zp_stats_written = 1;
 	uint64_t t[ZP_BYPASS_MAX + 2];
 	zp_bypass_totals(t);
 	char buf[512], *p = buf;
@@ -126,8 +155,27 @@ static void zp_write_stats(void)
 	p = zp_put_u(p, t[ZP_BYPASS_CLONE]);
 	p = zp_put(p, "\nbypass sigreturn: ");
 	p = zp_put_u(p, t[ZP_BYPASS_SIGRETURN]);
+	p = zp_put(p, "\nbypass go (fork child, vfork child, runtime thread, shared TLS, early): ");
+	p = zp_put_u(p, t[ZP_BYPASS_GO_FORK]);
+	p = zp_put(p, " ");
+	p = zp_put_u(p, t[ZP_BYPASS_GO_VFORK]);
+	p = zp_put(p, " ");
+	p = zp_put_u(p, t[ZP_BYPASS_GO_RUNTIME]);
+	p = zp_put(p, " ");
+	p = zp_put_u(p, t[ZP_BYPASS_GO_SHARED_TLS]);
+	p = zp_put(p, " ");
+	p = zp_put_u(p, t[ZP_BYPASS_GO_EARLY]);
 	p = zp_put(p, "\n");
 	zp_sys3(__NR_write, zp_stats_fd, buf, p - buf);
+}
+
+/*
+ * At exit(): the exit_group that follows may not reach the hook (ZPOLINE_EXCLUDE of
+ * libc leaves it unrewritten), so write the statistics here already.
+ */
+__attribute__((destructor)) static void zp_at_exit(void)
+{
+	zp_write_stats();
 }
 
 /* Runs on the hook path just before exit_group. */
@@ -138,4 +186,16 @@ void zp_before_exit(const struct zp_hook *h, long status)
 	if (h->flush)
 		h->flush(0);
 	zp_write_stats();
+}
+
+/* Ends the process with SIGABRT, whatever handler or mask the program set. */
+void zp_abort(void)
+{
+	struct zp_ksigaction dfl = {0};
+	uint64_t abrt = 1ull << (6 - 1);
+	zp_sys4(__NR_rt_sigaction, 6 /* SIGABRT */, &dfl, 0, 8);
+	zp_sys4(__NR_rt_sigprocmask, 1 /* SIG_UNBLOCK */, &abrt, 0, 8);
+	zp_sys3(__NR_tgkill, zp_sys0(__NR_getpid), zp_sys0(__NR_gettid), 6);
+	zp_sys1(__NR_exit_group, 128 + 6);
+	__builtin_unreachable();
 }

@@ -14,15 +14,19 @@
 //
 // x86 code cannot be decoded from an arbitrary byte: decoding must start at
 // an instruction boundary. The known boundaries are function starts, which
-// every ELF image carries in two places: the FDEs of .eh_frame (present
-// in nearly all x86-64 code, stripped or not, because unwinding needs
-// them) and the STT_FUNC symbols of .symtab/.dynsym. FunctionRanges merges
-// both. A candidate inside a function is decided by one linear sweep from
-// the function's start (overlapping ranges are swept together and the sweep
-// restarts at each start it steps over; an undecodable byte, such as some
-// AVX-512 encodings, is skipped); each function is decoded at most once
-// and only as far as needed, which keeps the cost to a few percent of a
-// whole-image sweep (x86asm decodes at roughly 10–20 MB/s). A candidate
+// ELF images carry in the FDEs of .eh_frame (present in nearly all C/C++
+// x86-64 code, stripped or not, because unwinding needs them), in the
+// STT_FUNC symbols of .symtab/.dynsym, and for Go binaries in .gopclntab
+// (which the Go runtime needs, so it survives stripping). FunctionRanges
+// merges them. A candidate inside a function is decided by one linear sweep
+// from the function's start (overlapping ranges are swept together and the
+// sweep restarts at each start it steps over; an undecodable byte, such as
+// some AVX-512 encodings, is skipped); each function is decoded at most
+// once and only as far as needed, which keeps the cost to a few percent of
+// a whole-image sweep (x86asm decodes at roughly 10–20 MB/s). A syscall
+// directly after the end of a range counts as part of it when the sweep
+// ends exactly on it (glibc's clone3 closes its CFI just before the
+// syscall, so that the child never unwinds into the parent). A candidate
 // that no function range covers is accepted only if decoding from several
 // points 64 to 256 bytes before it all step exactly onto it.
 //

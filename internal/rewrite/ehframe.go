@@ -166,7 +166,7 @@ func (r *ehReader) pointer(enc uint8, bases ehBases) (v uint64, ok bool) {
 	}
 	at := bases.section + uint64(r.off) // address of the field, for pcrel
 	if enc&0x70 == peAligned {
-		if pad := (8 - r.off%8) % 8; r.need(pad) {
+		if pad := int((8 - (bases.section+uint64(r.off))%8) % 8); r.need(pad) {
 			r.off += pad
 		}
 		at = bases.section + uint64(r.off)
@@ -309,10 +309,14 @@ func parseEHFrame(b []byte, bases ehBases) (out []fdeRange, skipped int, err err
 			length = r.u64() // 64-bit DWARF
 		}
 		body := r.off
-		if r.err != nil || length > uint64(len(b)-body) || length < 4 {
-			if r.err == nil {
-				r.fail("record length %#x overruns the section (%#x bytes left)", length, len(b)-body)
-			}
+		switch {
+		case r.err != nil:
+		case length > uint64(len(b)-body):
+			r.fail("record length %#x overruns the section (%#x bytes left)", length, len(b)-body)
+		case length < 4:
+			r.fail("record length %#x is too short for an id", length)
+		}
+		if r.err != nil {
 			return out, skipped, r.err
 		}
 		end := body + int(length)

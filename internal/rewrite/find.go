@@ -451,15 +451,19 @@ func (s *scan) inWindow(c int) {
 	// starts holds several points, or only t.lo (the start of the text
 	// range, a known boundary) when c is within 64 bytes of it.
 	s.st.BytesDecoded += c - starts[0]
+	prev, prevInst := -1, x86asm.Inst{} // the instruction before c, as the last window decoded it
 	for _, st := range starts {
 		pos := st
+		prev = -1
 		for pos < c {
 			inst, ok, _ := s.decodeAt(pos, t.hi)
 			if !ok {
 				s.st.DecodeErrors++
 				pos++
+				prev = -1
 				continue
 			}
+			prev, prevInst = pos, inst
 			pos += inst.Len
 		}
 		if pos != c {
@@ -467,8 +471,19 @@ func (s *scan) inWindow(c int) {
 			return
 		}
 	}
+	site := Site{Addr: s.addr(c), Insn: s.insnAt(c), Shape: ShapeCall, Start: s.addr(c), Nr: -1}
+	if prev >= 0 && site.Insn == InsnSyscall {
+		if setsSigreturn(prevInst) {
+			s.reject(c, RejectSigreturn, "%s sets rt_sigreturn: must run on the signal frame's stack pointer; left alone", s.describe(prev, c))
+			return
+		}
+		if c-prev == 5 && s.code[prev] == 0xb8 || c-prev == 7 && s.code[prev] == 0x48 && s.code[prev+1] == 0xc7 && s.code[prev+2] == 0xc0 {
+			s.st.Demoted = append(s.st.Demoted, Reject{Addr: site.Addr, Kind: DemoteNoFunction,
+				Reason: fmt.Sprintf("no function range covers %s and the syscall: branches into them cannot be ruled out", s.describe(prev, c))})
+		}
+	}
 	s.st.Fallback++
-	s.sites = append(s.sites, Site{Addr: s.addr(c), Insn: s.insnAt(c), Shape: ShapeCall, Start: s.addr(c), Nr: -1})
+	s.sites = append(s.sites, site)
 }
 
 // checkJumps demotes to ShapeCall every pending jump site that a direct

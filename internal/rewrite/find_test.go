@@ -299,12 +299,22 @@ func TestFindSites(t *testing.T) {
 				b(0x0f, 0x05),                   // 305: syscall
 				b(0xc3),                         // 307: ret
 			),
-			sites: []want{{addr: 305, shape: ShapeCall}},
+			sites:   []want{{addr: 305, shape: ShapeCall}},
+			demoted: []wantReject{{305, DemoteNoFunction}},
 			check: func(t *testing.T, st Stats) {
 				if st.Fallback != 1 || st.FuncsDecoded != 0 {
 					t.Errorf("Fallback = %d, FuncsDecoded = %d, want 1, 0", st.Fallback, st.FuncsDecoded)
 				}
 			},
+		},
+		{
+			name: "no function range: rt_sigreturn is skipped too",
+			code: asm(
+				nops(100), // 0: nop x 100
+				b(0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00), // 100: mov $0xf,%rax
+				b(0x0f, 0x05), // 107: syscall
+			),
+			rejects: []wantReject{{107, RejectSigreturn}},
 		},
 		{
 			name: "no function range: a pair inside an immediate is refused",

@@ -25,10 +25,10 @@ var ErrNotX86_64 = errors.New("not an x86-64 ELF image")
 //     emit (absptr, uleb128, udata2/4/8, sleb128, sdata2/4/8; pcrel,
 //     textrel, datarel, aligned). An FDE whose CIE has the 'S' (signal
 //     frame) augmentation is reported from its second byte: by the
-//     convention of glibc's __restore_rt and the kernel's vDSO, a signal
-//     trampoline's FDE starts one byte early (on the last byte of a nop), so
-//     that unwinders that look up pc-1 still find it; that byte is no
-//     instruction boundary.
+//     convention of glibc's __restore_rt (in libc.so.6 and ld.so) and the
+//     kernel's 32-bit vDSO, a signal trampoline's FDE starts one byte early
+//     (on the last byte of a nop), so that unwinders that look up pc-1 still
+//     find it; that byte is no instruction boundary.
 //   - every defined STT_FUNC and STT_GNU_IFUNC symbol of .symtab and
 //     .dynsym. A symbol of size 0 (hand-written assembly without .size) is
 //     taken to extend to the next known function start.

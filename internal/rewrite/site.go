@@ -140,6 +140,10 @@ const (
 	// conservative byte-pattern check: it may be a false alarm), so the site
 	// gets ShapeCall.
 	DemoteSuspectBranch
+	// DemoteNoFunction: the site follows the jump pattern's mov, but no
+	// function range covers it (it was confirmed by resync windows), so its
+	// branches cannot be checked and it gets ShapeCall.
+	DemoteNoFunction
 )
 
 var rejectNames = [...]string{
@@ -150,6 +154,7 @@ var rejectNames = [...]string{
 	DemoteBranchTarget:  "branch-target",
 	DemoteFuncStart:     "function-start",
 	DemoteSuspectBranch: "suspect-branch",
+	DemoteNoFunction:    "no-function",
 }
 
 // String returns a short name for the kind.
@@ -174,17 +179,17 @@ func (r Reject) String() string { return fmt.Sprintf("%#x: %s: %s", r.Addr, r.Ki
 
 // Stats describes the work done by one scan.
 type Stats struct {
-	BytesExamined int // bytes searched for candidate pairs
-	BytesDecoded  int // bytes covered by instruction decoding (functions and resync windows)
-	Candidates    int // 0f 05 / 0f 34 byte pairs found
-	Sites         int // sites returned (Jump + Call)
-	Jump          int // sites with ShapeJump
-	Call          int // sites with ShapeCall
-	FuncsDecoded  int // functions (groups of overlapping ranges) decoded, each once
-	Fallback      int // sites confirmed by resync windows because no function range covered them
-	DecodeErrors  int // bytes skipped because x86asm could not decode them
-	Resyncs       int // times a sweep overran a known function start and restarted there
-	Rejected      int // candidates not returned as sites (len(Rejects))
+	BytesExamined int      // bytes searched for candidate pairs
+	BytesDecoded  int      // bytes covered by instruction decoding (functions and resync windows)
+	Candidates    int      // 0f 05 / 0f 34 byte pairs found
+	Sites         int      // sites returned (Jump + Call)
+	Jump          int      // sites with ShapeJump
+	Call          int      // sites with ShapeCall
+	FuncsDecoded  int      // functions (groups of overlapping ranges) decoded, each once
+	Fallback      int      // sites confirmed by resync windows because no function range covered them
+	DecodeErrors  int      // bytes skipped because x86asm could not decode them
+	Resyncs       int      // times a sweep overran a known function start and restarted there
+	Rejected      int      // candidates not returned as sites (len(Rejects))
 	Rejects       []Reject // the candidates not returned, in address order, with the reason
 	Demoted       []Reject // sites that met the jump pattern but got ShapeCall, with the reason
 	Warnings      []string // problems reading the image (e.g. a damaged .eh_frame); the scan went on

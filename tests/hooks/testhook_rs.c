@@ -25,7 +25,9 @@
 #include "clobber.h"
 
 #define TESTHOOK_NR_GETPPID 110
+#ifndef TESTHOOK_PPID
 #define TESTHOOK_PPID 4242
+#endif
 
 static inline int64_t testhook_raw_syscall(const struct zpoline_regs *r)
 {

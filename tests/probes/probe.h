@@ -33,7 +33,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HOOKED_PPID 4242L
+/* What the test hooks make getppid return: 4242, or PROBE_PPID (the Go example: 424242). */
+#define HOOKED_PPID hooked_ppid()
+static inline long hooked_ppid(void)
+{
+	const char *e = getenv("PROBE_PPID");
+	return e ? strtol(e, NULL, 10) : 4242L;
+}
 
 /* Not every probe uses every helper. */
 #define PROBE_HELPER static __attribute__((unused))
