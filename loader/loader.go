@@ -84,12 +84,11 @@ func zpolineStart() {
 // close fd 2 before they exit (coreutils do).
 func statsFD(name string) int {
 	if name != "-" {
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_CLOEXEC, 0o644)
+		fd, err := unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND|unix.O_CLOEXEC, 0o644)
 		if err == nil {
-			keep = append(keep, f)
-			return int(f.Fd())
+			return fd
 		}
-		logf("ZPOLINE_STATS: %v; statistics go to stderr", err)
+		logf("ZPOLINE_STATS: %s: %v; statistics go to stderr", name, err)
 	}
 	fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 900)
 	if err != nil {
@@ -98,16 +97,15 @@ func statsFD(name string) int {
 	return fd
 }
 
-// keep holds files whose descriptors C uses until exit.
-var keep []*os.File
-
 // Start sets up the trampoline, rewrites the process and installs the hook.
 func Start(cfg Config) (*Report, error) {
 	rep := &Report{}
-	mem, err := os.OpenFile("/proc/self/mem", os.O_RDWR, 0)
+	// unix.Open, not os.OpenFile: no descriptor of the Go poller is left in the program.
+	fd, err := unix.Open("/proc/self/mem", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v (is /proc mounted?)", ErrProcMem, err)
 	}
+	mem := os.NewFile(uintptr(fd), "/proc/self/mem")
 	defer mem.Close()
 	if err := mapTrampoline(mem); err != nil {
 		return nil, err

@@ -207,14 +207,17 @@ func imageFor(cache map[string]*rewrite.Image, m procmaps.Mapping, code []byte) 
 	if m.Path == "[vdso]" {
 		f, err = elf.NewFile(bytes.NewReader(code))
 	} else if strings.HasPrefix(m.Path, "/") {
-		f, err = elf.Open(strings.TrimSuffix(m.Path, " (deleted)"))
+		var file *os.File
+		f, file, err = openELF(strings.TrimSuffix(m.Path, " (deleted)"))
+		if file != nil {
+			defer file.Close()
+		}
 	} else {
 		return nil, fmt.Errorf("no ELF file behind %q", m.Path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read ELF: %v", err)
 	}
-	defer f.Close()
 	img, err := rewrite.NewImage(f)
 	if err != nil {
 		return nil, err
@@ -320,4 +323,16 @@ func buildStubs(mem *os.File, jumps []rewrite.Site) (map[uint64]uint64, error) {
 		return nil, fmt.Errorf("write stubs: %w", err)
 	}
 	return slots, nil
+}
+
+// openELF opens an ELF file without os.Open, which would start the Go runtime's network
+// poller and leave its descriptors in the program. The caller closes the *os.File.
+func openELF(path string) (*elf.File, *os.File, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	ef, err := elf.NewFile(f)
+	return ef, f, err
 }

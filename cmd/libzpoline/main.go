@@ -1,3 +1,8 @@
+// The Go runtime must not keep cgroup files open in the program to re-read its CPU limit.
+
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command libzpoline is built with -buildmode=c-shared into libzpoline.so, the loader:
 //
 //	LD_PRELOAD=build/libzpoline.so prog args...

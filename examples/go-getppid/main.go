@@ -1,3 +1,8 @@
+// The Go runtime must not keep cgroup files open in the program to re-read its CPU limit.
+
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command go-getppid is a loader variant with a Go hook: getppid returns 424242,
 // every other system call passes through. Build it with
 //

@@ -39,6 +39,8 @@ func MapFixed(addr, length uint64, prot int) error {
 		return syscall.Errno(-r)
 	}
 	if uint64(r) != addr {
+		// A kernel (or valgrind) that ignores MAP_FIXED_NOREPLACE: give it back.
+		syscall.Syscall(syscall.SYS_MUNMAP, uintptr(r), uintptr(length), 0)
 		return fmt.Errorf("mmap at %#x returned %#x", addr, r)
 	}
 	return nil
@@ -114,7 +116,8 @@ type Hook struct {
 	Desc  unsafe.Pointer // *struct zpoline_hook_desc filled by the library, or nil
 }
 
-// InstallHook makes h the hook for every following system call of every thread.
+// InstallHook makes h the hook for every following system call of every thread, and
+// the one an in-application zpoline_set_hook(NULL) returns to.
 func InstallHook(h Hook) {
 	zh := (*C.struct_zp_hook)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_zp_hook{}))))
 	zh.kind = C.int(h.Kind)
@@ -124,7 +127,7 @@ func InstallHook(h Hook) {
 	if h.Desc != nil {
 		zh.desc = *(*C.struct_zpoline_hook_desc)(h.Desc)
 	}
-	C.zp_hook_install(zh)
+	C.zp_hook_install_base(zh)
 }
 
 // OrigHookSlot is the address of the variable that an original-ABI hook library's

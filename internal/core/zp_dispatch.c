@@ -105,6 +105,7 @@ static struct zp_block *zp_block_reuse(void)
 		if (__sync_bool_compare_and_swap(&b->state, st, ZP_BLOCK_USED)) {
 			b->idle = 1;
 			b->vfork_child = 0;
+			b->fork_child = 0;
 			b->no_go = 0;
 			b->nested = 0;
 			b->in_go = 0;
@@ -299,7 +300,9 @@ static void zp_after_fork_child(void)
 void zp_child_start(struct zp_block *b)
 {
 	const struct zp_hook *h = zp_hook_cur;
-	if (!b->vfork_child && h->desc.on_thread_start)
+	if (b->fork_child)
+		zp_after_fork_child();
+	else if (!b->vfork_child && h->desc.on_thread_start)
 		h->desc.on_thread_start();
 }
 
@@ -349,7 +352,8 @@ static int64_t zp_clone(const struct zp_frame *app, const struct zpoline_regs *r
 		return -EAGAIN;
 	child->birth = *app;
 	child->birth_new_stack = stack != 0;
-	child->vfork_child = (flags & CLONE_VFORK) || stack == 0;
+	child->vfork_child = (flags & CLONE_VM) && ((flags & CLONE_VFORK) || stack == 0);
+	child->fork_child = !(flags & CLONE_VM); /* a process of its own, on a new stack */
 	child->idle = 0;
 	struct zp_block *parent = zp_self();
 	child->no_go = 0;
@@ -397,10 +401,20 @@ const struct zpoline_api zp_api = {
 	.syscall6 = zp_api_syscall6,
 };
 
+/* The hook the loader installed at start-up: zpoline_set_hook(NULL) goes back to it. */
+static struct zp_hook *volatile zp_hook_base = &zp_hook_pass;
+
 /* Installs h as the current hook; h must stay valid for the life of the process. */
 void zp_hook_install(struct zp_hook *h)
 {
 	__atomic_store_n(&zp_hook_cur, h, __ATOMIC_RELEASE);
+}
+
+/* Installs h and makes it the one zpoline_set_hook(NULL) returns to. */
+void zp_hook_install_base(struct zp_hook *h)
+{
+	zp_hook_base = h;
+	zp_hook_install(h);
 }
 
 const struct zp_hook *zp_hook_current(void)
@@ -416,13 +430,23 @@ zpoline_hook_fn zpoline_set_hook(zpoline_hook_fn fn)
 	const struct zp_hook *old = zp_hook_cur;
 	zpoline_hook_fn prev = old->kind == ZP_HOOK_REGS ? old->fn : 0;
 	if (!fn) {
-		zp_hook_install(&zp_hook_pass);
+		zp_hook_install(zp_hook_base);
 		return prev;
+	}
+	/* Hooks are never freed (another thread may still be inside one): a fixed pool,
+	   reused for a function installed before. */
+	for (int i = 0; i < zp_app_hooks_used && i < 16; i++) {
+		if (zp_app_hooks[i].fn == fn) {
+			zp_hook_install(&zp_app_hooks[i]);
+			return prev;
+		}
 	}
 	int i = __atomic_fetch_add(&zp_app_hooks_used, 1, __ATOMIC_RELAXED);
 	if (i >= 16)
 		return prev; /* out of slots: keep the current hook */
+	zp_app_hooks[i] = *zp_hook_base; /* keeps the flush and exit notification */
 	zp_app_hooks[i].kind = ZP_HOOK_REGS;
+	zp_app_hooks[i].flags = 0;         /* unknown code: save vectors, no clone */
 	zp_app_hooks[i].fn = fn;
 	zp_hook_install(&zp_app_hooks[i]);
 	return prev;

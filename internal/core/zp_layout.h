@@ -133,6 +133,7 @@ struct zp_block {
 	uint64_t no_go;       /* ZP_BYPASS_GO_*: why Go hooks never run on this thread, or 0 */
 	uint64_t making_go_thread; /* inside the wrapped pthread_create of the Go runtime */
 	uint64_t in_go;       /* a Go hook runs on this thread (on a goroutine stack) */
+	uint64_t fork_child;  /* the child of a clone without CLONE_VM, on a new stack */
 	uint64_t tid;   /* ZP_BLOCK_EXITING: the thread that called exit */
 	/* two xsave areas (64-byte aligned, zp_xsave_size each) follow at xsave_off */
 	uint64_t xsave_off;

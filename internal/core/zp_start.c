@@ -36,9 +36,9 @@ static char *zp_put_u(char *p, uint64_t v);
 static struct zp_ksigaction zp_sig_initial[65];
 static uint64_t zp_mask_initial;
 
-/* The Go runtime of the loader needs this much address space to start (measured: it
-   aborts below about 850 MiB; threads reserve 8 MiB stacks each). */
-#define ZP_MIN_ADDRESS_SPACE (1ull << 30)
+/* The Go runtime of the loader needs this much address space to start (measured: the
+   process maps about 1.6 GB; limits below 2 GiB fail some of the time). */
+#define ZP_MIN_ADDRESS_SPACE (2ull << 30)
 
 /* Refuses to start, with one line, where the Go runtime would abort with a cryptic one. */
 static void zp_check_address_space(void)
@@ -51,8 +51,8 @@ static void zp_check_address_space(void)
 	char buf[256], *p = buf;
 	p = zp_put(p, "zpoline: the address-space limit (ulimit -v ");
 	p = zp_put_u(p, lim.cur / 1024);
-	p = zp_put(p, ") is below the 1 GiB the loader's Go runtime needs to start; "
-		      "raise it (ulimit -v 1048576 or more, or unlimited)\n");
+	p = zp_put(p, ") is below the 2 GiB the loader's Go runtime needs to start; "
+		      "raise it (ulimit -v 2097152 or more, or unlimited)\n");
 	zp_sys3(__NR_write, 2, buf, p - buf);
 	zp_sys1(__NR_exit_group, 127);
 }

@@ -198,9 +198,13 @@ func Choose(stages []Stage, verbose bool) (Loaded, []string) {
 		if err == nil {
 			return l, msgs
 		}
+		// Name the stage that will be tried for real: a missing default library is passed over.
 		next := "none"
-		if i+1 < len(stages) {
-			next = stages[i+1].Name
+		for _, n := range stages[i+1:] {
+			if n.Name != "default" || exists(n.Path) {
+				next = n.Name
+				break
+			}
 		}
 		switch {
 		case errors.Is(err, ErrNotSpecified):

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // ErrSyntax is matched (with errors.Is) by every error that reports a
@@ -249,10 +250,14 @@ func numErr(err error) string {
 // Self returns the mappings of the calling process, read from
 // /proc/self/maps.
 func Self() ([]Mapping, error) {
-	f, err := os.Open("/proc/self/maps")
+	// syscall.Open and os.NewFile rather than os.Open: os.Open would start the Go
+	// runtime's network poller, whose descriptors the loader must not leave behind in
+	// the program it runs in.
+	fd, err := syscall.Open("/proc/self/maps", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open maps: %w", err)
 	}
+	f := os.NewFile(uintptr(fd), "/proc/self/maps")
 	defer f.Close()
 	ms, err := Parse(f)
 	if err != nil {

@@ -400,11 +400,8 @@ func (s *scan) inFunction(c, ci int, sw *sweep, atEnd bool) {
 			s.reject(c, RejectSigreturn, "%s sets rt_sigreturn: must run on the signal frame's stack pointer; left alone", s.describe(q, c))
 			return
 		}
-		switch {
-		case c-q == 5 && s.code[q] == 0xb8:
-			p, nr = q, int64(binary.LittleEndian.Uint32(s.code[q+1:]))
-		case c-q == 7 && s.code[q] == 0x48 && s.code[q+1] == 0xc7 && s.code[q+2] == 0xc0:
-			p, nr = q, int64(int32(binary.LittleEndian.Uint32(s.code[q+3:])))
+		if m, ok := s.movBefore(c); ok && m == q {
+			p, nr = q, movImm(s.code[q:c])
 		}
 	}
 	if p < 0 {
@@ -424,6 +421,29 @@ func (s *scan) inFunction(c, ci int, sw *sweep, atEnd bool) {
 		return
 	}
 	s.jumps = append(s.jumps, pending{site: len(s.sites) - 1, lo: p + 1, hi: c + 2})
+}
+
+// movBefore reports where the jump pattern's mov would start if the bytes
+// right before offset c are `b8 imm32` (mov $imm32,%eax) or `48 c7 c0
+// imm32` (mov $imm32,%rax). Whether an instruction really starts there is
+// for the caller to know.
+func (s *scan) movBefore(c int) (int, bool) {
+	switch {
+	case c >= 5 && s.code[c-5] == 0xb8:
+		return c - 5, true
+	case c >= 7 && s.code[c-7] == 0x48 && s.code[c-6] == 0xc7 && s.code[c-5] == 0xc0:
+		return c - 7, true
+	}
+	return 0, false
+}
+
+// movImm returns the number a jump-pattern mov (b8 imm32, zero-extended;
+// 48 c7 c0 imm32, sign-extended) loads.
+func movImm(mov []byte) int64 {
+	if mov[0] == 0xb8 {
+		return int64(binary.LittleEndian.Uint32(mov[1:]))
+	}
+	return int64(int32(binary.LittleEndian.Uint32(mov[3:])))
 }
 
 // setsSigreturn reports whether inst loads rt_sigreturn's number into eax
@@ -472,14 +492,23 @@ func (s *scan) inWindow(c int) {
 		}
 	}
 	site := Site{Addr: s.addr(c), Insn: s.insnAt(c), Shape: ShapeCall, Start: s.addr(c), Nr: -1}
-	if prev >= 0 && site.Insn == InsnSyscall {
-		if setsSigreturn(prevInst) {
+	if site.Insn == InsnSyscall {
+		// The windows prove c is a boundary, not that they decoded the
+		// instructions before it right: resync may happen just in front of
+		// c (valgrind pads its sigreturn stub with ud2, 0f 0b, which decodes
+		// as `or (%rdi),%ecx` from an odd start and swallows the mov). So
+		// the bytes before c are checked too.
+		if prev >= 0 && prev+prevInst.Len == c && setsSigreturn(prevInst) {
 			s.reject(c, RejectSigreturn, "%s sets rt_sigreturn: must run on the signal frame's stack pointer; left alone", s.describe(prev, c))
 			return
 		}
-		if c-prev == 5 && s.code[prev] == 0xb8 || c-prev == 7 && s.code[prev] == 0x48 && s.code[prev+1] == 0xc7 && s.code[prev+2] == 0xc0 {
+		if p, ok := s.movBefore(c); ok {
+			if inst, ok, _ := s.decodeAt(p, c); ok && p+inst.Len == c && setsSigreturn(inst) {
+				s.reject(c, RejectSigreturn, "the bytes before it are %s, which sets rt_sigreturn: left alone", s.describe(p, c))
+				return
+			}
 			s.st.Demoted = append(s.st.Demoted, Reject{Addr: site.Addr, Kind: DemoteNoFunction,
-				Reason: fmt.Sprintf("no function range covers %s and the syscall: branches into them cannot be ruled out", s.describe(prev, c))})
+				Reason: fmt.Sprintf("no function range covers %s and the syscall: branches into them cannot be ruled out", s.describe(p, c))})
 		}
 	}
 	s.st.Fallback++

@@ -317,6 +317,20 @@ func TestFindSites(t *testing.T) {
 			rejects: []wantReject{{107, RejectSigreturn}},
 		},
 		{
+			// valgrind's sigreturn stub: from an even offset, ud2 (0f 0b)
+			// decodes as `or (%rdi),%ecx` (0b 0f) and the windows swallow
+			// the mov: `or -0x39(%rax),%ecx; ror $0,(%rdi); add %al,(%rax)`
+			// still lands on the syscall.
+			name: "no function range: rt_sigreturn behind ud2 padding",
+			code: asm(
+				nops(1),                          // 0: nop
+				bytes.Repeat(b(0x0f, 0x0b), 100), // 1: ud2 x 100
+				b(0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00), // 201: mov $0xf,%rax
+				b(0x0f, 0x05), // 208: syscall
+			),
+			rejects: []wantReject{{208, RejectSigreturn}},
+		},
+		{
 			name: "no function range: a pair inside an immediate is refused",
 			code: asm(
 				nops(300),                       // 0: nop x 300
