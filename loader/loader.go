@@ -62,6 +62,7 @@ func logf(format string, args ...any) {
 
 //export zpolineStart
 func zpolineStart() {
+	core.RestoreStdioFlags() // the Go runtime has started: its os package saw blocking stdio
 	cfg := ConfigFromEnv(os.Getenv)
 	t0 := time.Now()
 	rep, err := Start(cfg)

@@ -35,6 +35,7 @@ var probeCases = []probeCase{
 	{name: "sigstate", probe: "sigstate", hazard: "inherited signal state"},
 	{name: "vector", probe: "vector", hazard: "vector state; registers"},
 	{name: "redzone", probe: "redzone", hazard: "red zone (incl. __longjmp_chk on a sigaltstack)"},
+	{name: "badnr", probe: "badnr", hazard: "bad numbers"},
 	{name: "nullcall", probe: "nullcall", args: []string{"nullcall"}, hazard: "NULL calls", crash: true},
 	{name: "nullcall-rax", probe: "nullcall", args: []string{"nullcall-rax"}, hazard: "NULL calls (looks like a site)", crash: true},
 	{name: "nullcall-rdx", probe: "nullcall", args: []string{"nullcall-rdx"}, hazard: "NULL calls (rax = getpid)", crash: true},

@@ -65,6 +65,10 @@ func SetSites(addrs []uint64) error {
 // SiteKnown reports whether addr is in the site set.
 func SiteKnown(addr uint64) bool { return C.zp_site_known(C.uint64_t(addr)) != 0 }
 
+// RestoreStdioFlags puts back O_NONBLOCK on stdin, stdout and stderr where the early
+// constructor cleared it so that the Go runtime would not start its poller (zp_start.c).
+func RestoreStdioFlags() { C.zp_restore_stdio_flags() }
+
 // RestoreSignals puts back the signal dispositions and mask that the process had
 // before the Go runtime started (see zp_start.c).
 func RestoreSignals() { C.zp_restore_signals() }

@@ -283,4 +283,14 @@ zp_clone_raw:
 	jmp	*%rcx
 	.size	zp_clone_raw, . - zp_clone_raw
 
+/* The restorer of zp_segv: rt_sigreturn on the signal frame (SA_RESTORER). */
+	.globl	zp_sigreturn_trampoline
+	.hidden	zp_sigreturn_trampoline
+	.type	zp_sigreturn_trampoline, @function
+zp_sigreturn_trampoline:
+	mov	$15, %eax
+	syscall
+	ud2
+	.size	zp_sigreturn_trampoline, . - zp_sigreturn_trampoline
+
 	.section .note.GNU-stack, "", @progbits

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -47,6 +48,22 @@ static void *zp_go_thread_start(void *p)
 	return s.start(s.arg);
 }
 
+/*
+ * The Go runtime's threads start with every asynchronous signal blocked: a signal sent
+ * to the process (a timer's SIGALRM, SIGINT, SIGCHLD) must reach one of the program's
+ * threads, which have the program's signal stacks and masks, never a runtime thread.
+ * The Go runtime keeps the mask its threads were created with (initSigmask) for every
+ * signal it does not handle itself. Synchronous signals, and SIGURG and SIGPROF that the
+ * runtime sends to its own threads, stay unblocked.
+ */
+static void zp_runtime_thread_mask(sigset_t *set)
+{
+	sigfillset(set);
+	static const int keep[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGURG, SIGPROF};
+	for (unsigned i = 0; i < sizeof keep / sizeof keep[0]; i++)
+		sigdelset(set, keep[i]);
+}
+
 int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *),
 			  void *arg)
 {
@@ -58,7 +75,11 @@ int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*sta
 	struct zp_block *b = zp_self();
 	if (b)
 		b->making_go_thread = 1;
+	sigset_t block, old;
+	zp_runtime_thread_mask(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	int r = __real_pthread_create(th, attr, zp_go_thread_start, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (b)
 		b->making_go_thread = 0;
 	if (r != 0)

@@ -9,11 +9,13 @@
  * Context: zp_early and zp_restore_signals run once on the main thread at start-up and
  * may call libc. zp_before_exit runs on the hook path: raw system calls only.
  */
+#define _GNU_SOURCE
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/auxv.h>
+#include <ucontext.h>
 #include <asm/unistd.h>
-#include <linux/mman.h>
 
 #include "zp_core.h"
 #include "zp_syscall.h"
@@ -57,14 +59,101 @@ static void zp_check_address_space(void)
 	zp_sys1(__NR_exit_group, 127);
 }
 
+/*
+ * Numbers that jump off the trampoline. `callq *%rax` at a rewritten site jumps to
+ * address rax; 0..4096 land in the trampoline, anything else (syscall(-1) through an
+ * inline `syscall`, 0x40000000|nr, 0x100000027) faults at rip == rax. The kernel would
+ * have returned -ENOSYS (or, for numbers with high bits, run the low 32 bits): this
+ * handler makes the real call with the interrupted registers and resumes at the return
+ * address, as if the call had returned. Every other fault goes to the handler that was
+ * there before (the Go runtime, which is installed after us, forwards faults outside Go
+ * code here; the program may install its own handler later, which then sees these faults).
+ */
+static struct zp_ksigaction zp_segv_prev;
+
+static void zp_segv(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	uint64_t rip = g[REG_RIP], rsp = g[REG_RSP];
+	if (rip == (uint64_t)g[REG_RAX] && (uint64_t)si->si_addr == rip && zp_low_mapped) {
+		uint64_t ret = *(uint64_t *)rsp; /* pushed by the callq; the stack is mapped */
+		if (zp_site_known(ret - 2)) {
+			g[REG_RAX] = zp_sys6(g[REG_RAX], g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10],
+					     g[REG_R8], g[REG_R9]);
+			g[REG_RIP] = ret;
+			g[REG_RSP] = rsp + 8;
+			g[REG_RCX] = ret;
+			g[REG_R11] = g[REG_EFL];
+			return;
+		}
+	}
+	if (zp_segv_prev.flags & SA_SIGINFO) {
+		((void (*)(int, siginfo_t *, void *))zp_segv_prev.handler)(sig, si, ucv);
+		return;
+	}
+	if (zp_segv_prev.handler == SIG_DFL || zp_segv_prev.handler == SIG_IGN) {
+		/* Restore the default action: the instruction faults again and kills. */
+		zp_sys4(__NR_rt_sigaction, sig, &zp_segv_prev, 0, 8);
+		return;
+	}
+	((void (*)(int))zp_segv_prev.handler)(sig);
+}
+
+extern void zp_sigreturn_trampoline(void);
+
+static void zp_install_segv(void)
+{
+	struct zp_ksigaction sa = {
+		.handler = (void *)zp_segv,
+		.flags = SA_SIGINFO | SA_ONSTACK | 0x04000000 /* SA_RESTORER */ | SA_NODEFER,
+		.restorer = (void *)zp_sigreturn_trampoline,
+		.mask = 0,
+	};
+	zp_sys4(__NR_rt_sigaction, SIGSEGV, &sa, &zp_segv_prev, 8);
+}
+
+/*
+ * The Go runtime's os package starts its network poller (an epoll and an eventfd that
+ * the program would then see as open descriptors) when stdin, stdout or stderr is
+ * non-blocking at its start. Clear O_NONBLOCK on those until the runtime has started;
+ * zp_restore_stdio_flags puts it back.
+ */
+static int zp_stdio_nonblock; /* bit fd: it was non-blocking */
+
+static void zp_stdio_blocking(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		long fl = zp_sys2(__NR_fcntl, fd, 3 /* F_GETFL */);
+		if (fl >= 0 && (fl & 04000 /* O_NONBLOCK */)) {
+			zp_stdio_nonblock |= 1 << fd;
+			zp_sys3(__NR_fcntl, fd, 4 /* F_SETFL */, fl & ~04000);
+		}
+	}
+}
+
+void zp_restore_stdio_flags(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (!(zp_stdio_nonblock & (1 << fd)))
+			continue;
+		long fl = zp_sys2(__NR_fcntl, fd, 3 /* F_GETFL */);
+		if (fl >= 0)
+			zp_sys3(__NR_fcntl, fd, 4 /* F_SETFL */, fl | 04000);
+	}
+	zp_stdio_nonblock = 0;
+}
+
 __attribute__((constructor(101))) static void zp_early(void)
 {
 	zp_check_address_space();
+	zp_stdio_blocking();
 	for (int s = 1; s <= 64; s++)
 		zp_sys4(__NR_rt_sigaction, s, 0, &zp_sig_initial[s], 8);
 	zp_sys4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, 0, &zp_mask_initial, 8);
 	zp_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 	zp_vec_init();
+	zp_install_segv();
 }
 
 /*
@@ -90,7 +179,8 @@ void zp_restore_signals(void)
 long zp_map_fixed(uint64_t addr, uint64_t len, int prot)
 {
 	return zp_sys6(__NR_mmap, addr, len, prot,
-		       MAP_PRIVATE | MAP_ANONYMOUS | 0x100000 /* MAP_FIXED_NOREPLACE */, -1, 0);
+		       0x02 /* MAP_PRIVATE */ | 0x20 /* MAP_ANONYMOUS */ | 0x100000 /* MAP_FIXED_NOREPLACE */,
+		       -1, 0);
 }
 
 /* ---- statistics written at exit ---- */

@@ -390,18 +390,29 @@ func (s *scan) inFunction(c, ci int, sw *sweep, atEnd bool) {
 	site := Site{Addr: s.addr(c), Insn: s.insnAt(c), Shape: ShapeCall, Start: s.addr(c), Nr: -1}
 
 	// The jump pattern: the instruction just before, decoded in the same
-	// sweep, is b8 imm32 or 48 c7 c0 imm32. Only for syscall: sysenter
-	// does not return to the next instruction (the kernel returns to the
-	// vDSO's landing pad), so it cannot run in a stub that jumps back.
-	p, nr := -1, int64(0)
+	// sweep, can run unchanged in a stub: `mov $imm32,%eax` (b8 imm32) or
+	// `mov $imm32,%rax` (48 c7 c0 imm32) — 436 of glibc 2.36's sites — or
+	// any other plain data instruction of 5 bytes or more without a
+	// rip-relative operand (displaceable; e.g. glibc's syscall() ends with
+	// `mov 0x8(%rsp),%r9; syscall`). Only for syscall: sysenter does not
+	// return to the next instruction (the kernel returns to the vDSO's
+	// landing pad), so it cannot run in a stub that jumps back.
+	p, nr := -1, int64(-1)
 	if i > 0 && site.Insn == InsnSyscall {
 		q := sw.starts[i-1]
-		if inst, ok, _ := s.decodeAt(q, c); ok && q+inst.Len == c && setsSigreturn(inst) {
+		inst, ok, _ := s.decodeAt(q, c)
+		ok = ok && q+inst.Len == c
+		if ok && setsSigreturn(inst) {
 			s.reject(c, RejectSigreturn, "%s sets rt_sigreturn: must run on the signal frame's stack pointer; left alone", s.describe(q, c))
 			return
 		}
-		if m, ok := s.movBefore(c); ok && m == q {
+		if m, isMov := s.movBefore(c); isMov && m == q {
 			p, nr = q, movImm(s.code[q:c])
+		} else if ok && displaceable(inst) {
+			p = q
+			if n, known := movNr(inst); known {
+				nr = n // another encoding of a mov to eax/rax (c7 c0 imm32)
+			} // else the number is whatever rax holds at run time
 		}
 	}
 	if p < 0 {
@@ -417,7 +428,7 @@ func (s *scan) inFunction(c, ci int, sw *sweep, atEnd bool) {
 	// branched to. Branches are checked by checkJumps, once every
 	// candidate has been seen.
 	if f, ok := s.funcStartIn(p+1, c+2); ok {
-		s.demote(last, DemoteFuncStart, "a function starts at %#x, inside the mov/%s at %#x", s.addr(f), site.Insn, s.addr(p))
+		s.demote(last, DemoteFuncStart, "a function starts at %#x, inside the bytes a jump would replace (the %s site from %#x)", s.addr(f), site.Insn, s.addr(p))
 		return
 	}
 	s.jumps = append(s.jumps, pending{site: len(s.sites) - 1, lo: p + 1, hi: c + 2})
@@ -433,6 +444,43 @@ func (s *scan) movBefore(c int) (int, bool) {
 		return c - 5, true
 	case c >= 7 && s.code[c-7] == 0x48 && s.code[c-6] == 0xc7 && s.code[c-5] == 0xc0:
 		return c - 7, true
+	}
+	return 0, false
+}
+
+// displaceable reports whether inst can run in a stub instead of in place: at least 5
+// bytes (so that it and the syscall make room for the 7-byte jump), a plain data
+// instruction (no control flow), and no operand relative to rip. (The stub must run
+// it before it touches any register or the stack: see ShapeJump.)
+func displaceable(inst x86asm.Inst) bool {
+	if inst.Len < 5 {
+		return false
+	}
+	switch inst.Op {
+	case x86asm.MOV, x86asm.MOVZX, x86asm.MOVSX, x86asm.MOVSXD, x86asm.LEA,
+		x86asm.ADD, x86asm.SUB, x86asm.AND, x86asm.OR, x86asm.XOR:
+	default:
+		return false
+	}
+	for _, a := range inst.Args {
+		if m, ok := a.(x86asm.Mem); ok && m.Base == x86asm.RIP {
+			return false
+		}
+	}
+	return true
+}
+
+// movNr returns the number inst puts into rax when it is a mov of an
+// immediate into eax (zero-extended) or rax.
+func movNr(inst x86asm.Inst) (int64, bool) {
+	imm, ok := inst.Args[1].(x86asm.Imm)
+	switch {
+	case inst.Op != x86asm.MOV || !ok:
+		return 0, false
+	case inst.Args[0] == x86asm.EAX:
+		return int64(uint32(imm)), true
+	case inst.Args[0] == x86asm.RAX:
+		return int64(imm), true
 	}
 	return 0, false
 }
@@ -550,7 +598,7 @@ func (s *scan) checkJumps() {
 				}
 				s.scanPatterns(i, end, t.hi, func(q, n int, j int) bool {
 					site := &s.sites[s.jumps[j].site]
-					s.demote(site, DemoteSuspectBranch, "bytes % x at %#x, outside every function range, could be a branch into the mov/%s at %#x",
+					s.demote(site, DemoteSuspectBranch, "bytes % x at %#x, outside every function range, could be a branch into the bytes a jump would replace (the %s site from %#x)",
 						s.code[q:q+n], s.addr(q), site.Insn, site.Start)
 					return true
 				})
@@ -577,7 +625,7 @@ func (s *scan) checkJumps() {
 						}
 					}
 					site := &s.sites[s.jumps[j].site]
-					s.demote(site, DemoteSuspectBranch, "bytes % x at %#x could be a branch into the mov/%s at %#x (the function at %#x cannot be decoded)",
+					s.demote(site, DemoteSuspectBranch, "bytes % x at %#x could be a branch into the bytes a jump would replace (the %s site from %#x) (the function at %#x cannot be decoded)",
 						s.code[q:q+n], s.addr(q), site.Insn, site.Start, s.addr(cl.lo))
 					return true
 				})
@@ -607,7 +655,7 @@ func (s *scan) checkBranches(ci int, bs []branch) {
 	for _, b := range bs {
 		if j := s.findJump(b.to); j >= 0 {
 			site := &s.sites[s.jumps[j].site]
-			s.demote(site, DemoteBranchTarget, "the branch at %#x (function at %#x) targets %#x, inside the mov/%s at %#x",
+			s.demote(site, DemoteBranchTarget, "the branch at %#x (function at %#x) targets %#x, inside the bytes a jump would replace (the %s site from %#x)",
 				s.addr(int(b.from)), s.addr(s.clusters[ci].lo), s.addr(int(b.to)), site.Insn, site.Start)
 		}
 	}

@@ -86,18 +86,46 @@ func TestFindSites(t *testing.T) {
 			sites: []want{{addr: 2, shape: ShapeCall}},
 		},
 		{
-			name: "other encodings of mov to eax: call shape",
+			name: "other displaceable instructions: jump shape",
 			code: asm(
 				b(0xc7, 0xc0, 0x27, 0x00, 0x00, 0x00), // 0: mov $0x27,%eax (c7 /0 form)
 				b(0x0f, 0x05),                         // 6: syscall
-				b(0x66, 0xb8, 0x27, 0x00),             // 8: mov $0x27,%ax
-				b(0x0f, 0x05),                         // 12: syscall
-				b(0x48, 0xc7, 0xc1, 0x27, 0, 0, 0),    // 14: mov $0x27,%rcx
-				b(0x0f, 0x05),                         // 21: syscall
-				b(0xc3),                               // 23: ret
+				b(0x48, 0xc7, 0xc1, 0x27, 0, 0, 0),    // 8: mov $0x27,%rcx
+				b(0x0f, 0x05),                         // 15: syscall
+				b(0x4c, 0x8b, 0x4c, 0x24, 0x08),       // 17: mov 0x8(%rsp),%r9   (glibc's syscall())
+				b(0x0f, 0x05),                         // 22: syscall
+				b(0x48, 0x81, 0xc4, 0x80, 0, 0, 0),    // 24: add $0x80,%rsp
+				b(0x0f, 0x05),                         // 31: syscall
+				b(0xc3),                               // 33: ret
 			),
-			funcs: []Range{{0, 24}},
-			sites: []want{{addr: 6, shape: ShapeCall}, {addr: 12, shape: ShapeCall}, {addr: 21, shape: ShapeCall}},
+			funcs: []Range{{0, 34}},
+			sites: []want{
+				{addr: 6, shape: ShapeJump, start: 0, nr: 39},
+				{addr: 15, shape: ShapeJump, start: 8, nr: -1},
+				{addr: 22, shape: ShapeJump, start: 17, nr: -1},
+				{addr: 31, shape: ShapeJump, start: 24, nr: -1},
+			},
+		},
+		{
+			name: "instructions that cannot be displaced: call shape",
+			code: asm(
+				b(0x66, 0xb8, 0x27, 0x00),                   // 0: mov $0x27,%ax       (4 bytes)
+				b(0x0f, 0x05),                               // 4: syscall
+				b(0x48, 0x8d, 0x05, 0x10, 0x00, 0x00, 0x00), // 6: lea 0x10(%rip),%rax (rip-relative)
+				b(0x0f, 0x05),                               // 13: syscall
+				b(0x8b, 0x05, 0x10, 0x00, 0x00, 0x00),       // 15: mov 0x10(%rip),%eax (rip-relative)
+				b(0x0f, 0x05),                               // 21: syscall
+				b(0xe8, 0x00, 0x00, 0x00, 0x00),             // 23: call 28           (control flow)
+				b(0x0f, 0x05),                               // 28: syscall
+				b(0x48, 0x0f, 0xaf, 0x44, 0x24, 0x08),       // 30: imul 0x8(%rsp),%rax (not in the list)
+				b(0x0f, 0x05),                               // 36: syscall
+				b(0xc3),                                     // 38: ret
+			),
+			funcs: []Range{{0, 39}},
+			sites: []want{
+				{addr: 4, shape: ShapeCall}, {addr: 13, shape: ShapeCall}, {addr: 21, shape: ShapeCall},
+				{addr: 28, shape: ShapeCall}, {addr: 36, shape: ShapeCall},
+			},
 		},
 		{
 			name: "branch into the syscall forces call shape",

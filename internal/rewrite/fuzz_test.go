@@ -32,7 +32,7 @@ func checkInvariants(t *testing.T, code []byte, base uint64, sites []Site, st St
 			}
 		case ShapeJump:
 			n := s.Addr - s.Start
-			if s.Start > s.Addr || s.Start < base || (n != 5 && n != 7) || s.Insn != InsnSyscall || s.Nr == NrRtSigreturn ||
+			if s.Start > s.Addr || s.Start < base || n < 5 || n > 15 || s.Insn != InsnSyscall || s.Nr == NrRtSigreturn ||
 				!bytes.Equal(s.Prefix, code[s.Start-base:off]) {
 				t.Fatalf("jump site %+v", s)
 			}

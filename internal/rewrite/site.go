@@ -49,13 +49,17 @@ const (
 	// the classic zpoline patch. It pushes a return address at -8(%rsp),
 	// inside the red zone.
 	ShapeCall Shape = iota
-	// ShapeJump rewrites [Start, Addr+2) — a `mov $imm32,%eax` (b8 imm32,
-	// 5 bytes) or `mov $imm32,%rax` (48 c7 c0 imm32, 7 bytes) followed by
-	// a syscall (never sysenter) — into a 7-byte `jmp *abs32`
+	// ShapeJump rewrites [Start, Addr+2) — a syscall (never sysenter) and
+	// the instruction before it, which is either `mov $imm32,%eax`
+	// (b8 imm32, 5 bytes), `mov $imm32,%rax` (48 c7 c0 imm32, 7 bytes) or
+	// another plain data instruction of at least 5 bytes that behaves the
+	// same at any address (mov/movzx/movsx/movsxd/lea/add/sub/and/or/xor
+	// without a rip-relative operand) — into a 7-byte `jmp *abs32`
 	// (ff 24 25 imm32) padded with int3 (cc). It pushes nothing. The loader
-	// runs Prefix (the displaced mov) in a per-site stub, then the system
-	// call, then jumps back to Addr+2. Only chosen when no direct branch
-	// and no function start falls inside (Start, Addr+2).
+	// runs Prefix (the displaced instruction) in a per-site stub before
+	// touching any register or the stack, then the system call, then
+	// continues at Addr+2. Only chosen when no direct branch and no function
+	// start falls inside (Start, Addr+2).
 	ShapeJump
 )
 
@@ -87,11 +91,15 @@ type Site struct {
 	// the displaced mov for ShapeJump. The rewritten bytes are
 	// [Start, Addr+2); they may straddle a page boundary.
 	Start uint64
-	// Nr is the number the displaced mov puts into eax/rax for ShapeJump
-	// (sign-extended for the 48 c7 c0 form), -1 for ShapeCall.
+	// Nr is the system-call number for ShapeJump when the displaced
+	// instruction is a mov of an immediate into eax (zero-extended) or rax
+	// (sign-extended); -1 when the number is whatever rax holds at run time
+	// (another displaced instruction), and for ShapeCall. Informational: the
+	// stub runs Prefix, it does not load Nr.
 	Nr int64
 	// Prefix holds the displaced instruction bytes [Start, Addr) for
-	// ShapeJump (a copy, not aliasing the scanned memory); nil for ShapeCall.
+	// ShapeJump, 5 to 15 bytes (a copy, not aliasing the scanned memory);
+	// nil for ShapeCall.
 	Prefix []byte
 }
 
