@@ -165,11 +165,8 @@ var hookVariants = []hookVariant{
 	{"orig", func(a *artifacts) []string {
 		return []string{"LD_PRELOAD=" + a.loader, "LIBZPHOOK=" + a.hookOrig}
 	}},
-}
-
-// goVariant: the Go hook of examples/go-getppid (getppid = 424242) in front of a C hook
-// that answers the same for the calls Go cannot see.
-var goVariant = []hookVariant{
+	// The Go hook of examples/go-getppid (getppid = 424242) in front of a C hook that
+	// answers the same for the calls Go cannot see.
 	{"go", func(a *artifacts) []string {
 		return []string{"LD_PRELOAD=" + filepath.Join(a.build, "libzpoline_go_getppid.so"),
 			"ZPOLINE_HOOK=" + filepath.Join(a.build, "tests", "testhook_rs_go.so"), "PROBE_PPID=424242"}

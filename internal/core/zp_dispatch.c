@@ -517,6 +517,39 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 	return ret;
 }
 
+static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f,
+			    int level);
+
+/*
+ * With a Go hook, every signal handler of the program runs on an alternate signal stack
+ * (SA_ONSTACK), as Go requires of code sharing a process with it: a handler that
+ * interrupts a Go hook would otherwise run on a goroutine stack, which is small and
+ * overflows into the Go heap. The program's sigaction is passed on with SA_ONSTACK added
+ * (in a copy: the program's memory is not changed); on threads without a signal stack of
+ * their own the kernel then uses the current stack, as before.
+ */
+static int64_t zp_sigaction_onstack(const struct zp_hook *h, struct zp_block *b,
+				    struct zp_frame *f)
+{
+	struct {
+		uint64_t handler, flags, restorer, mask;
+	} act;
+	struct {
+		void *base;
+		uint64_t len;
+	} local = {&act, sizeof act}, remote = {(void *)f->rsi, sizeof act};
+	if (zp_sys6(__NR_process_vm_readv, zp_sys0(__NR_getpid), (long)&local, 1, (long)&remote, 1,
+		    0) != (long)sizeof act)
+		return zp_call_hook(h, b, f, 0); /* a bad pointer: let the kernel say EFAULT */
+	if (act.handler > 1 /* neither SIG_DFL nor SIG_IGN */)
+		act.flags |= 0x08000000; /* SA_ONSTACK */
+	int64_t saved = f->rsi;
+	f->rsi = (int64_t)&act;
+	int64_t ret = zp_call_hook(h, b, f, 0);
+	f->rsi = saved;
+	return ret;
+}
+
 int64_t zp_dispatch(struct zp_frame *f)
 {
 	struct zp_block *b = zp_self();
@@ -535,6 +568,8 @@ int64_t zp_dispatch(struct zp_frame *f)
 		b->bypass[ZP_BYPASS_CLONE]++;
 		return zp_clone(f, (const struct zpoline_regs *)f);
 	}
+	if (h->kind == ZP_HOOK_GO && nr == __NR_rt_sigaction && f->rsi)
+		return zp_sigaction_onstack(h, b, f);
 	if (nr == __NR_exit_group)
 		zp_before_exit(h, f->rdi);
 	else if (nr == __NR_exit) {

@@ -28,8 +28,26 @@ typedef long (*syscall_fn_t)(long, long, long, long, long, long, long);
 
 static syscall_fn_t next_sys_call = NULL;
 
+
+/*
+ * rt_sigreturn must never reach a hook (DESIGN.md §3): it runs on the signal frame's
+ * stack pointer. If the loader ever shows it to us, fail loudly: one line and SIGABRT.
+ */
+static void testhook_no_sigreturn(long nr)
+{
+	if (nr != 15)
+		return;
+	static const char msg[] = "testhook: the loader showed rt_sigreturn to the hook\n";
+	long r;
+	__asm__ volatile("syscall" : "=a"(r) : "0"(1L), "D"(2L), "S"(msg), "d"(sizeof msg - 1)
+			 : "rcx", "r11", "memory");
+	__asm__ volatile("syscall" : "=a"(r) : "0"(62L /* kill */), "D"(0L), "S"(6L /* SIGABRT */)
+			 : "rcx", "r11", "memory");
+}
+
 static long hook_function(long a1, long a2, long a3, long a4, long a5, long a6, long a7)
 {
+	testhook_no_sigreturn(a1);
 	zptest_clobber_vectors();
 	if (a1 == TESTHOOK_NR_GETPPID)
 		return TESTHOOK_PPID;

@@ -44,8 +44,26 @@ static inline int64_t testhook_raw_syscall(const struct zpoline_regs *r)
 	return ret;
 }
 
+
+/*
+ * rt_sigreturn must never reach a hook (DESIGN.md §3): it runs on the signal frame's
+ * stack pointer. If the loader ever shows it to us, fail loudly: one line and SIGABRT.
+ */
+static void testhook_no_sigreturn(long nr)
+{
+	if (nr != 15)
+		return;
+	static const char msg[] = "testhook: the loader showed rt_sigreturn to the hook\n";
+	long r;
+	__asm__ volatile("syscall" : "=a"(r) : "0"(1L), "D"(2L), "S"(msg), "d"(sizeof msg - 1)
+			 : "rcx", "r11", "memory");
+	__asm__ volatile("syscall" : "=a"(r) : "0"(62L /* kill */), "D"(0L), "S"(6L /* SIGABRT */)
+			 : "rcx", "r11", "memory");
+}
+
 __attribute__((visibility("default"))) int64_t zpoline_hook_function(struct zpoline_regs *regs)
 {
+	testhook_no_sigreturn(regs->rax);
 	zptest_clobber_vectors();
 	if (regs->rax == TESTHOOK_NR_GETPPID)
 		return TESTHOOK_PPID;
