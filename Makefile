@@ -12,11 +12,12 @@ LOADER  := $(BUILD)/libzpoline.so
 IMPL    := $(BUILD)/libzpoline_hook_impl.so
 SAMPLES := $(BUILD)/zpoline_samples
 GOEXAMPLES := $(BUILD)/libzpoline_go_getppid.so
+CLI     := $(BUILD)/zpoline
 GEN     := $(BUILD)/gen
 
 .PHONY: all loader test demo bench install clean FORCE
 
-all: loader $(IMPL) $(SAMPLES) $(GOEXAMPLES) test-artifacts
+all: loader $(IMPL) $(SAMPLES) $(GOEXAMPLES) $(CLI) test-artifacts
 
 include tests/Makefile.inc
 
@@ -25,6 +26,10 @@ loader: $(LOADER)
 $(LOADER): FORCE
 	$(GO) build -buildmode=c-shared -o $@ ./cmd/libzpoline
 	rm -f $(BUILD)/libzpoline.h
+
+# The command: pure Go and static, so it runs anywhere and is never hooked itself.
+$(CLI): FORCE
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/zpoline
 
 # Loader variants with Go hooks: examples/go-NAME -> build/libzpoline_go_NAME.so
 $(BUILD)/libzpoline_go_%.so: FORCE
@@ -64,6 +69,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(LOADER) $(IMPL) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 include/zpoline.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf $(BUILD)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -100,6 +101,9 @@ func statsFD(name string) int {
 
 // Start sets up the trampoline, rewrites the process and installs the hook.
 func Start(cfg Config) (*Report, error) {
+	// No garbage collection during start-up: a collection starts the runtime's
+	// scavenger, whose timer opens an epoll and an eventfd in the program.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	rep := &Report{}
 	// unix.Open, not os.OpenFile: no descriptor of the Go poller is left in the program.
 	fd, err := unix.Open("/proc/self/mem", unix.O_RDWR|unix.O_CLOEXEC, 0)

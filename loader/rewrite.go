@@ -112,11 +112,19 @@ func rewriteProcess(mem *os.File, cfg Config, rep *Report) error {
 			rep.Mappings = append(rep.Mappings, mr)
 			continue
 		}
-		code := make([]byte, m.Size())
-		if _, err := mem.ReadAt(code, int64(m.Start)); err != nil {
-			mr.Skipped = "unreadable: " + err.Error()
-			rep.Mappings = append(rep.Mappings, mr)
-			continue
+		// Readable code is scanned in place (no copy: start-up stays below the Go
+		// runtime's first garbage collection); execute-only code is read through
+		// /proc/self/mem.
+		var code []byte
+		if m.Read {
+			code = core.Memory(m.Start, m.Size())
+		} else {
+			code = make([]byte, m.Size())
+			if _, err := mem.ReadAt(code, int64(m.Start)); err != nil {
+				mr.Skipped = "unreadable: " + err.Error()
+				rep.Mappings = append(rep.Mappings, mr)
+				continue
+			}
 		}
 		img, err := imageFor(images, m, code)
 		if err != nil {

@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -92,5 +94,18 @@ func TestOutputEqualsNative(t *testing.T) {
 		if out != string(native) {
 			t.Errorf("%v: output differs\nnative:\n%s\nhooked:\n%s", argv, native, out)
 		}
+	}
+}
+
+// The loader's SIGSEGV handler (bad numbers at callq sites) must not swallow a SIGSEGV
+// that was sent, not caused: the program dies by it exactly as natively.
+func TestSentSIGSEGVStillKills(t *testing.T) {
+	_, stderr, err := runLoaded(t, []string{"ZPOLINE_HOOK=builtin:pass"}, "/bin/sh", "-c", "kill -SEGV $$")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("sh survived its own SIGSEGV: %v\n%s", err, stderr)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGSEGV {
+		t.Fatalf("want death by SIGSEGV, got %v\n%s", ee, stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -62,18 +63,29 @@ func failResult(check string, p problem) result {
 	return result{check, statusFail, p.cause, p.fix}
 }
 
-func cmdDoctor(args []string) int {
+type doctorOptions struct {
+	json   bool
+	loader string
+}
+
+func doctorFlags(o *doctorOptions) *flag.FlagSet {
 	fs := newFlagSet("doctor")
-	asJSON := fs.Bool("json", false, "")
-	loaderFlag := fs.String("loader", "", "")
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.StringVar(&o.loader, "loader", "", "")
+	return fs
+}
+
+func cmdDoctor(args []string) int {
+	var o doctorOptions
+	fs := doctorFlags(&o)
 	if code, ok := parseFlags(fs, "doctor", args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return usageError("doctor takes no arguments, got "+strings.Join(fs.Args(), " "), "see 'zpoline doctor --help'")
 	}
-	results := doctor(*loaderFlag)
-	if *asJSON {
+	results := doctor(o.loader)
+	if o.json {
 		b, _ := json.MarshalIndent(results, "", "  ")
 		fmt.Println(string(b))
 	} else {
@@ -321,7 +333,7 @@ var cpuFeatures = []struct{ name, without string }{
 	{"avx", ""},
 	{"avx512f", ""},
 	{"fsgsbase", "each thread's %gs base is set with arch_prctl (one more system call per thread)"},
-	{"pku", "page 0 cannot be made execute-only (the loader does not do that yet)"},
+	{"pku", "page 0 cannot be made execute-only, which the loader does not do yet"},
 }
 
 func checkCPU() result {

@@ -96,8 +96,11 @@ func findLoader(flagVal string, getenv func(string) string) (path, from string, 
 // checkLoader verifies that path is an x86-64 ELF shared object exporting the loader's entry.
 func checkLoader(path, from string) *problem {
 	fix := "give the path of " + loaderName + " (build/" + loaderName + " after make)"
-	if from == "--loader" || from == envLoader {
-		fix += ", or unset " + from + " to use the one next to zpoline"
+	switch from {
+	case "--loader":
+		fix += ", or drop --loader to use the one next to zpoline"
+	case envLoader:
+		fix += ", or unset " + envLoader + " to use the one next to zpoline"
 	}
 	f, why := openSharedObject(path)
 	if why != "" {

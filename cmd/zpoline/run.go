@@ -48,8 +48,11 @@ static or set-user-ID program, which LD_PRELOAD does not reach (ZPOLINE_ALLOW_UN
 runs it anyway, after one line saying so). A prog that is not found exits with 127, one
 that cannot be executed with 126, as in a shell.
 
-Known difference from starting prog directly: zpoline is a Go program, and signals that
-were ignored when it started, other than SIGHUP and SIGINT, are no longer ignored in prog.
+Known differences from starting prog directly, because zpoline is a Go program: signals
+ignored when zpoline started are reset to their default action in prog, except SIGHUP and
+SIGINT; signals blocked when it started stay blocked, except SIGHUP, SIGINT, SIGQUIT,
+SIGABRT, SIGTERM, SIGCHLD, SIGURG, SIGPROF, SIGSYS and the fault signals (SIGILL, SIGTRAP,
+SIGBUS, SIGFPE, SIGSEGV, SIGSTKFLT), which are unblocked.
 
 Examples:
   zpoline run -- ls -la /usr

@@ -14,6 +14,7 @@ static uint64_t zp_addr_entry_call(void) { return (uint64_t)zp_entry_call; }
 static uint64_t zp_addr_entry_jump(void) { return (uint64_t)zp_entry_jump; }
 static void *zp_addr_orig_slot(void) { return &zp_orig_hook_slot; }
 static void *zp_addr_api(void) { return (void *)&zp_api; }
+static void *zp_ptr(uint64_t addr) { return (void *)addr; }
 */
 import "C"
 
@@ -44,6 +45,13 @@ func MapFixed(addr, length uint64, prot int) error {
 		return fmt.Errorf("mmap at %#x returned %#x", addr, r)
 	}
 	return nil
+}
+
+// Memory returns the n bytes of this process's memory at addr, without copying. The
+// caller must know the range is mapped and readable, and must not keep the slice past
+// an unmap.
+func Memory(addr, n uint64) []byte {
+	return unsafe.Slice((*byte)(C.zp_ptr(C.uint64_t(addr))), n)
 }
 
 // LowMapped tells the C side that the low region (the trampoline and the null block)

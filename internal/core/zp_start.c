@@ -93,8 +93,12 @@ static void zp_segv(int sig, siginfo_t *si, void *ucv)
 		return;
 	}
 	if (zp_segv_prev.handler == SIG_DFL || zp_segv_prev.handler == SIG_IGN) {
-		/* Restore the default action: the instruction faults again and kills. */
-		zp_sys4(__NR_rt_sigaction, sig, &zp_segv_prev, 0, 8);
+		/* Restore the default action: a fault happens again and kills. A SIGSEGV sent
+		   with kill() (si_code <= 0) does not recur: send it again. */
+		struct zp_ksigaction dfl = {0};
+		zp_sys4(__NR_rt_sigaction, sig, &dfl, 0, 8);
+		if (si->si_code <= 0)
+			zp_sys3(__NR_tgkill, zp_sys0(__NR_getpid), zp_sys0(__NR_gettid), sig);
 		return;
 	}
 	((void (*)(int))zp_segv_prev.handler)(sig);
