@@ -11,7 +11,7 @@ PREFIX  ?= /usr/local
 LOADER  := $(BUILD)/libzpoline.so
 IMPL    := $(BUILD)/libzpoline_hook_impl.so
 SAMPLES := $(BUILD)/zpoline_samples
-GOEXAMPLES := $(BUILD)/libzpoline_go_getppid.so
+GOEXAMPLES := $(BUILD)/libzpoline_go_getppid.so $(BUILD)/libzpoline_go_pass.so
 CLI     := $(BUILD)/zpoline
 GEN     := $(BUILD)/gen
 

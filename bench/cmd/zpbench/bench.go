@@ -23,6 +23,7 @@ type config struct {
 	env      []string // extra environment (ZPOLINE_HOOK=..., ZPOLINE_LOG=...)
 	strace   bool     // run under strace -f -o /dev/null
 	wantHook string   // substring the loader's "hook:" statistics line must contain
+	loader   string   // the loader to preload, when not build/libzpoline.so (Go hook variants)
 	ppid     int      // what getppid must return in `sysloop check` (0: the real parent)
 }
 
@@ -56,6 +57,8 @@ const (
 	cfgPass    = "pass.so (C, vector save)"
 	cfgImpl    = "default lib -> /dev/null"
 	cfgTestRS  = "testhook_rs.so (emulates)"
+	cfgGoPass  = "Go hook, passes through"
+	cfgGoEmu   = "Go hook, emulates getppid"
 	cfgStrace  = "strace -f"
 )
 
@@ -114,6 +117,12 @@ func newBench(o options) (*bench, error) {
 		cfgImpl:   {name: cfgImpl, preload: true, env: []string{"ZPOLINE_LOG=/dev/null"}, wantHook: b.impl},
 		cfgTestRS: {name: cfgTestRS, preload: true, env: []string{"ZPOLINE_HOOK=" + b.testRS}, wantHook: b.testRS, ppid: 4242},
 		cfgStrace: {name: cfgStrace, strace: true},
+		// Loader variants with a Go hook (examples/go-pass, examples/go-getppid), the
+		// built-in C hook behind them.
+		cfgGoPass: {name: cfgGoPass, preload: true, env: []string{"ZPOLINE_HOOK=builtin:pass"}, wantHook: "builtin",
+			loader: filepath.Join(b.build, "libzpoline_go_pass.so")},
+		cfgGoEmu: {name: cfgGoEmu, preload: true, env: []string{"ZPOLINE_HOOK=builtin:pass"}, wantHook: "builtin",
+			loader: filepath.Join(b.build, "libzpoline_go_getppid.so"), ppid: 424242},
 	}
 	return b, nil
 }
@@ -170,7 +179,11 @@ func (b *bench) command(ctx context.Context, c config, cache string, extra []str
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	env := append(append([]string(nil), b.baseEnv...), cache)
 	if c.preload {
-		env = append(env, "LD_PRELOAD="+b.loader)
+		loader := b.loader
+		if c.loader != "" {
+			loader = c.loader
+		}
+		env = append(env, "LD_PRELOAD="+loader)
 		env = append(env, c.env...)
 	}
 	cmd.Env = append(env, extra...)

@@ -136,7 +136,7 @@ var perCallLoops = []loop{
 
 // measurePerCall runs section 1.
 func (b *bench) measurePerCall() *loopData {
-	cfgs := []string{cfgNative, cfgBuiltin, cfgPassVF, cfgPass, cfgImpl, cfgTestRS}
+	cfgs := []string{cfgNative, cfgBuiltin, cfgPassVF, cfgPass, cfgImpl, cfgTestRS, cfgGoPass, cfgGoEmu}
 	if b.strace != "" {
 		cfgs = append(cfgs, cfgStrace)
 	}
@@ -160,7 +160,7 @@ func (d *loopData) print(b *bench) {
 				add, addMin = "", ""
 			}
 			label := l.label
-			if name == cfgTestRS && strings.HasPrefix(l.op, "inline:110") || name == cfgTestRS && l.op == "libc:getppid" {
+			if (name == cfgTestRS || name == cfgGoEmu) && (strings.HasPrefix(l.op, "inline:110") || l.op == "libc:getppid") {
 				label += " (emulated)"
 			}
 			t.add(name, label, strconv.FormatInt(d.iters[name][l.op], 10), fnum(med, 1), fnum(mn, 1),
@@ -172,6 +172,8 @@ func (d *loopData) print(b *bench) {
 	note("running the four loops; %d trials per configuration, interleaved. %s", b.o.trials, b.estimator())
 	note("testhook_rs.so answers getppid itself (no kernel entry) and clobbers every vector register,")
 	note("so its getppid rows are the hook path alone, with the loader's vector save.")
+	note("Go hook rows: loader variants examples/go-pass (getpid and getppid enter Go and are")
+	note("performed by hook.Syscall) and examples/go-getppid (getppid answered in Go, getpid stays in C).")
 }
 
 // --- section 2 ---

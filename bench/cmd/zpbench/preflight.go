@@ -48,7 +48,7 @@ func (b *bench) preflight() {
 	progress("preflight: checking the loader and every hook configuration")
 	section(0, "Configurations (checked before measuring)")
 	t := newTable(2, "configuration", "loader reports", "check")
-	for _, name := range []string{cfgNative, cfgBuiltin, cfgPassVF, cfgPass, cfgImpl, cfgTestRS} {
+	for _, name := range []string{cfgNative, cfgBuiltin, cfgPassVF, cfgPass, cfgImpl, cfgTestRS, cfgGoPass, cfgGoEmu} {
 		c := b.cfgs[name]
 		statsFile := b.tmpFile("stats")
 		r, err := b.run(c, b.warmEnv, []string{"ZPOLINE_STATS=" + statsFile}, false, b.sysloop, "check")

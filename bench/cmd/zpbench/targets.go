@@ -25,6 +25,7 @@ func printTargets(b *bench, sw *sweepData, su *startupData, mem *memData, pc *lo
 	check("added/call, passvf.so (vector-free), mean of sweep", 15, sw.meanAdded(cfgPassVF, all), "ns")
 	check("added/call, pass.so (vector save), mean of sweep", 40, sw.meanAdded(cfgPass, all), "ns")
 	check("added/call, pass.so (vector save), getpid asm", 40, pc.added(cfgPass, "inline:39"), "ns")
+	check("added/call, Go hook emulating getppid (libc getppid)", 120, pc.added(cfgGoEmu, "libc:getppid"), "ns")
 
 	const tru = "/bin/true"
 	nat := su.warmMed(tru, cfgNative)
