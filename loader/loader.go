@@ -25,6 +25,7 @@ import (
 
 	"github.com/zpoline-go/zpoline/internal/core"
 	"github.com/zpoline-go/zpoline/internal/hooklib"
+	"github.com/zpoline-go/zpoline/internal/sitecache"
 )
 
 // Errors of start-up; each message names the cause and the fix.
@@ -43,12 +44,16 @@ type Config struct {
 	Debug         bool     // ZPOLINE_DEBUG=1: every site rewritten or skipped
 	Stats         string   // ZPOLINE_STATS: file, or "-" for stderr
 	AllowUnhooked bool     // ZPOLINE_ALLOW_UNHOOKED=1: run on unhooked when set-up fails
+	CacheDir      string   // where found sites are kept per file; "" with ZPOLINE_CACHE=0
 }
 
 // ConfigFromEnv reads the loader's environment variables.
 func ConfigFromEnv(getenv func(string) string) Config {
 	c := Config{Debug: getenv("ZPOLINE_DEBUG") == "1", Stats: getenv("ZPOLINE_STATS"),
 		AllowUnhooked: getenv("ZPOLINE_ALLOW_UNHOOKED") == "1"}
+	if getenv("ZPOLINE_CACHE") != "0" {
+		c.CacheDir = sitecache.Dir(getenv)
+	}
 	for _, e := range strings.Split(getenv("ZPOLINE_EXCLUDE"), ":") {
 		if e != "" {
 			c.Exclude = append(c.Exclude, e)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,9 +14,12 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/zpoline-go/zpoline/internal/core"
 	"github.com/zpoline-go/zpoline/internal/procmaps"
 	"github.com/zpoline-go/zpoline/internal/rewrite"
+	"github.com/zpoline-go/zpoline/internal/sitecache"
 )
 
 // ErrNoStubSpace: no low address was free for the jump stubs.
@@ -57,8 +61,9 @@ type MappingReport struct {
 	Mapping procmaps.Mapping
 	Skipped string // why nothing was rewritten here, or ""
 	Stats   rewrite.Stats
-	Written int // sites written
-	Changed int // sites whose bytes changed between scan and write
+	Written int  // sites written
+	Changed int  // sites whose bytes changed between scan and write
+	Cached  bool // the sites came from the site cache (no decoding)
 }
 
 func (r *Report) String() string {
@@ -83,8 +88,12 @@ func (r *Report) String() string {
 			fmt.Fprintf(&b, "mapping %#x-%#x %s: skipped: %s\n", m.Mapping.Start, m.Mapping.End, name, m.Skipped)
 			continue
 		}
-		fmt.Fprintf(&b, "mapping %#x-%#x %s: %d sites (jump %d, call %d), %d rejected, %d changed before write\n",
-			m.Mapping.Start, m.Mapping.End, name, m.Written, m.Stats.Jump, m.Stats.Call, m.Stats.Rejected, m.Changed)
+		from := "scanned"
+		if m.Cached {
+			from = "cached"
+		}
+		fmt.Fprintf(&b, "mapping %#x-%#x %s: %d sites (jump %d, call %d), %d rejected, %d changed before write, %s\n",
+			m.Mapping.Start, m.Mapping.End, name, m.Written, m.Stats.Jump, m.Stats.Call, m.Stats.Rejected, m.Changed, from)
 	}
 	return b.String()
 }
@@ -126,17 +135,42 @@ func rewriteProcess(mem *os.File, cfg Config, rep *Report) error {
 				continue
 			}
 		}
-		img, err := imageFor(images, m, code)
-		if err != nil {
-			mr.Skipped = err.Error()
-			rep.Mappings = append(rep.Mappings, mr)
-			continue
+		key, cacheable := cacheKey(m)
+		cacheable = cacheable && cfg.CacheDir != ""
+		var sites []rewrite.Site
+		var st rewrite.Stats
+		if cacheable {
+			if cached, err := sitecache.Load(cfg.CacheDir, key, m.Start); err == nil {
+				sites, mr.Cached = cached, true
+				for _, s := range sites {
+					if s.Shape == rewrite.ShapeJump {
+						st.Jump++
+					} else {
+						st.Call++
+					}
+				}
+			} else if cfg.Debug && !errors.Is(err, fs.ErrNotExist) {
+				logf("site cache: %v", err)
+			}
 		}
-		sites, st, err := img.ScanMapping(m, code)
-		if err != nil {
-			mr.Skipped = err.Error()
-			rep.Mappings = append(rep.Mappings, mr)
-			continue
+		if !mr.Cached {
+			img, err := imageFor(images, m, code)
+			if err != nil {
+				mr.Skipped = err.Error()
+				rep.Mappings = append(rep.Mappings, mr)
+				continue
+			}
+			sites, st, err = img.ScanMapping(m, code)
+			if err != nil {
+				mr.Skipped = err.Error()
+				rep.Mappings = append(rep.Mappings, mr)
+				continue
+			}
+			if cacheable {
+				if err := sitecache.Store(cfg.CacheDir, key, m.Start, sites); err != nil && cfg.Debug {
+					logf("site cache: %v", err)
+				}
+			}
 		}
 		mr.Stats = st
 		if cfg.Debug {
@@ -171,6 +205,21 @@ func rewriteProcess(mem *os.File, cfg Config, rep *Report) error {
 		}
 	}
 	return nil
+}
+
+// cacheKey identifies a file-backed mapping for the site cache: the file at its path
+// must still be the one mapped (same device and inode).
+func cacheKey(m procmaps.Mapping) (sitecache.Key, bool) {
+	if !strings.HasPrefix(m.Path, "/") || m.Inode == 0 {
+		return sitecache.Key{}, false
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(m.Path, &st); err != nil || st.Ino != m.Inode ||
+		unix.Major(st.Dev) != m.DevMajor || unix.Minor(st.Dev) != m.DevMinor {
+		return sitecache.Key{}, false
+	}
+	return sitecache.Key{Dev: st.Dev, Ino: st.Ino, Size: st.Size, MtimeNs: st.Mtim.Nano(),
+		Offset: m.Offset, Length: m.Size()}, true
 }
 
 // ownMapping finds the mapping that holds addr (an address inside the loader).

@@ -109,3 +109,49 @@ func TestSentSIGSEGVStillKills(t *testing.T) {
 		t.Fatalf("want death by SIGSEGV, got %v\n%s", ee, stderr)
 	}
 }
+
+// The site cache: a second process mapping the same libc takes its sites from the cache
+// (no decoding), a damaged entry is ignored, and ZPOLINE_CACHE=0 turns it off.
+func TestSiteCache(t *testing.T) {
+	cache := t.TempDir()
+	env := []string{"ZPOLINE_HOOK=builtin:pass", "ZPOLINE_STATS=-", "XDG_CACHE_HOME=" + cache}
+	libc := func(stderr string) string {
+		m := regexp.MustCompile(`libc\.so\.6: (\d+) sites .*, (scanned|cached)`).FindStringSubmatch(stderr)
+		if m == nil {
+			t.Fatalf("no libc line in the statistics:\n%s", stderr)
+		}
+		return m[1] + " " + m[2]
+	}
+	runCat := func(extra ...string) string {
+		t.Helper()
+		out, stderr, err := runLoaded(t, append(append([]string{}, env...), extra...), "/bin/cat", "/proc/self/comm")
+		if err != nil || out != "cat\n" {
+			t.Fatalf("cat: %v, stdout %q\n%s", err, out, stderr)
+		}
+		return libc(stderr)
+	}
+	first := runCat()
+	if !strings.HasSuffix(first, "scanned") {
+		t.Fatalf("first run: %s, want scanned", first)
+	}
+	second := runCat()
+	if second != strings.Replace(first, "scanned", "cached", 1) {
+		t.Fatalf("second run: %s, want the same sites, cached (first: %s)", second, first)
+	}
+	if got := runCat("ZPOLINE_CACHE=0"); !strings.HasSuffix(got, "scanned") {
+		t.Fatalf("ZPOLINE_CACHE=0: %s, want scanned", got)
+	}
+	// Damage every entry: the loader must notice and scan again.
+	files, _ := filepath.Glob(filepath.Join(cache, "zpoline", "*.sites"))
+	if len(files) == 0 {
+		t.Fatal("no cache files written")
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f, []byte("zpoline-sites-1\ngarbage"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := runCat(); got != first {
+		t.Fatalf("damaged cache: %s, want %s", got, first)
+	}
+}
