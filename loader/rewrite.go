@@ -109,6 +109,12 @@ func rewriteProcess(mem *os.File, cfg Config, rep *Report) error {
 		return errors.New("cannot find the loader's own mapping in /proc/self/maps")
 	}
 	rep.LoaderPath = self.Path
+	readableMaps = readableMaps[:0]
+	for _, m := range maps {
+		if m.Read && m.Exec {
+			readableMaps = append(readableMaps, m)
+		}
+	}
 	images := map[string]*rewrite.Image{}
 	var all []rewrite.Site
 	for _, m := range maps {
@@ -305,6 +311,7 @@ func applySites(mem *os.File, sites []rewrite.Site) (map[uint64]bool, []uint64, 
 	}
 	written := map[uint64]bool{}
 	var changed []uint64
+	var spans []span
 	for _, s := range sites {
 		patch := []byte{0xff, 0xd0} // callq *%rax
 		if s.Shape == rewrite.ShapeJump {
@@ -319,18 +326,70 @@ func applySites(mem *os.File, sites []rewrite.Site) (map[uint64]bool, []uint64, 
 		if s.Insn == rewrite.InsnSysenter {
 			want[len(want)-1] = 0x34
 		}
-		cur := make([]byte, len(want))
-		if _, err := mem.ReadAt(cur, int64(s.Start)); err != nil || !bytes.Equal(cur, want) {
+		cur, err := read(mem, s.Start, uint64(len(want)))
+		if err != nil || !bytes.Equal(cur, want) {
 			changed = append(changed, s.Addr)
 			written[s.Addr] = false
 			continue
 		}
-		if _, err := mem.WriteAt(patch, int64(s.Start)); err != nil {
-			return nil, nil, fmt.Errorf("rewrite site %#x: %w", s.Addr, err)
-		}
+		spans = addPatch(mem, spans, s.Start, patch)
 		written[s.Addr] = true
 	}
+	for _, sp := range spans {
+		if _, err := mem.WriteAt(sp.bytes, int64(sp.start)); err != nil {
+			return nil, nil, fmt.Errorf("rewrite sites at %#x: %w", sp.start, err)
+		}
+	}
 	return written, changed, nil
+}
+
+// A span is one write through /proc/self/mem: the patches of the sites in it, and the
+// current bytes between them. One write per group of sites on the same page instead
+// of one per site; pages without a site are never written (never copied-on-write).
+type span struct {
+	start uint64
+	bytes []byte
+}
+
+// addPatch adds patch at addr to the last span when it starts on the page where that
+// span ends, else opens a new span. Sites come in address order.
+func addPatch(mem *os.File, spans []span, addr uint64, patch []byte) []span {
+	if n := len(spans); n > 0 {
+		last := &spans[n-1]
+		end := last.start + uint64(len(last.bytes))
+		if addr >= end && addr>>12 == (end-1)>>12 {
+			gap, err := read(mem, end, addr-end)
+			if err == nil {
+				last.bytes = append(append(last.bytes, gap...), patch...)
+				return spans
+			}
+		}
+	}
+	return append(spans, span{start: addr, bytes: append([]byte{}, patch...)})
+}
+
+// readableMaps are the readable executable mappings of the process, as scanned.
+var readableMaps []procmaps.Mapping
+
+// readable reports whether [addr, addr+n) lies in one readable mapping.
+func readable(addr, n uint64) bool {
+	for _, m := range readableMaps {
+		if m.Start <= addr && addr+n <= m.End {
+			return true
+		}
+	}
+	return false
+}
+
+// read returns a copy of n bytes of this process's memory at addr: read in place where
+// the mapping is readable, else through /proc/self/mem.
+func read(mem *os.File, addr, n uint64) ([]byte, error) {
+	if readable(addr, n) {
+		return bytes.Clone(core.Memory(addr, n)), nil
+	}
+	b := make([]byte, n)
+	_, err := mem.ReadAt(b, int64(addr))
+	return b, err
 }
 
 // buildStubs writes one stub per ShapeJump site into fresh low memory and returns the
