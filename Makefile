@@ -11,13 +11,16 @@ PREFIX  ?= /usr/local
 LOADER  := $(BUILD)/libzpoline.so
 IMPL    := $(BUILD)/libzpoline_hook_impl.so
 SAMPLES := $(BUILD)/zpoline_samples
-GOEXAMPLES := $(BUILD)/libzpoline_go_getppid.so $(BUILD)/libzpoline_go_pass.so
+GOEXAMPLES := $(BUILD)/libzpoline_go_getppid.so $(BUILD)/libzpoline_go_pass.so $(BUILD)/libzpoline_go_deny_unlink.so
+# Example hook libraries on the C ABI: examples/c-hook (C), examples/rust-hook (Rust, rustc only).
+CABI_EXAMPLES := $(BUILD)/examples/libzpoline_c_hook.so $(BUILD)/examples/libzpoline_rust_hook.so
+RUSTC   ?= $(shell command -v rustc || echo /root/.cargo/bin/rustc)
 CLI     := $(BUILD)/zpoline
 GEN     := $(BUILD)/gen
 
 .PHONY: all loader test demo bench install clean FORCE
 
-all: loader $(IMPL) $(SAMPLES) $(GOEXAMPLES) $(CLI) test-artifacts
+all: loader $(IMPL) $(SAMPLES) $(GOEXAMPLES) $(CABI_EXAMPLES) $(CLI) test-artifacts
 
 include tests/Makefile.inc
 
@@ -35,6 +38,17 @@ $(CLI): FORCE
 $(BUILD)/libzpoline_go_%.so: FORCE
 	$(GO) build -buildmode=c-shared -o $@ ./examples/go-$(subst _,-,$*)
 	rm -f $(@:.so=.h)
+
+# No libc, no vector registers: declared VECTOR_FREE|CLONE_SAFE (tests/examples_test.go checks).
+$(BUILD)/examples/libzpoline_c_hook.so: examples/c-hook/c_hook.c include/zpoline.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -fPIC -shared $(WARN) -mgeneral-regs-only -ffreestanding -fno-stack-protector \
+		-fvisibility=hidden -nostdlib -Wl,-z,defs -Iinclude -o $@ $<
+
+$(BUILD)/examples/libzpoline_rust_hook.so: examples/rust-hook/lib.rs
+	@mkdir -p $(@D)
+	$(RUSTC) --edition 2021 --crate-type cdylib -O -C panic=abort -C no-vectorize-loops \
+		-C no-vectorize-slp -C link-arg=-nostartfiles -C link-arg=-Wl,-z,defs -o $@ $<
 
 $(SAMPLES): examples/samples/zpoline_samples.c include/zpoline.h
 	@mkdir -p $(BUILD)
