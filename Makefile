@@ -13,7 +13,8 @@ IMPL    := $(BUILD)/libzpoline_hook_impl.so
 SAMPLES := $(BUILD)/zpoline_samples
 GOEXAMPLES := $(BUILD)/libzpoline_go_getppid.so $(BUILD)/libzpoline_go_pass.so $(BUILD)/libzpoline_go_deny_unlink.so
 # Example hook libraries on the C ABI: examples/c-hook (C), examples/rust-hook (Rust, rustc only).
-CABI_EXAMPLES := $(BUILD)/examples/libzpoline_c_hook.so $(BUILD)/examples/libzpoline_rust_hook.so
+CABI_EXAMPLES := $(BUILD)/examples/libzpoline_c_hook.so $(BUILD)/examples/libzpoline_rust_hook.so \
+	$(BUILD)/examples/libzpoline_go_hooklib.so
 RUSTC   ?= $(shell command -v rustc || echo /root/.cargo/bin/rustc)
 CLI     := $(BUILD)/zpoline
 GEN     := $(BUILD)/gen
@@ -49,6 +50,12 @@ $(BUILD)/examples/libzpoline_rust_hook.so: examples/rust-hook/lib.rs
 	@mkdir -p $(@D)
 	$(RUSTC) --edition 2021 --crate-type cdylib -O -C panic=abort -C no-vectorize-loops \
 		-C no-vectorize-slp -C link-arg=-nostartfiles -C link-arg=-Wl,-z,defs -o $@ $<
+
+# A Go hook as a hook library of its own (its own Go runtime, loaded with ZPOLINE_HOOK).
+$(BUILD)/examples/libzpoline_go_hooklib.so: FORCE
+	@mkdir -p $(@D)
+	$(GO) build -buildmode=c-shared -o $@ ./examples/go-hooklib
+	rm -f $(@:.so=.h)
 
 $(SAMPLES): examples/samples/zpoline_samples.c include/zpoline.h
 	@mkdir -p $(BUILD)

@@ -82,6 +82,12 @@ struct zpoline_api {
 	int64_t (*syscall)(struct zpoline_regs *regs);
 	/* Same, with the number and arguments as values. */
 	long (*syscall6)(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+	/*
+	 * The bounds of the calling thread's hook stack (the stack a hook runs on), or 0 and
+	 * 0 outside a hook. A language runtime that records its thread's stack (Go's cgo
+	 * does, through pthread_getattr_np) can be told these instead of the thread's own.
+	 */
+	void (*hook_stack)(uint64_t *lo, uint64_t *hi);
 };
 
 /* Filled in by the hook library in zpoline_hook_attach. */
@@ -97,6 +103,13 @@ struct zpoline_hook_desc {
 /* zpoline_hook_desc.flags */
 #define ZPOLINE_HOOK_VECTOR_FREE 0x1u /* never touches SSE/AVX/x87: skip the vector save */
 #define ZPOLINE_HOOK_CLONE_SAFE 0x2u  /* performs calls with api->syscall: show it clone */
+/*
+ * The hook runs on a language runtime (such as Go) that cannot run in a fork or vfork
+ * child, on a clone(CLONE_VM) child without CLONE_SETTLS, or re-entered from a signal
+ * handler: the loader performs those calls itself (counted as bypasses), and installs
+ * the program's signal handlers with SA_ONSTACK.
+ */
+#define ZPOLINE_HOOK_RUNTIME 0x4u
 
 /* Optional export of a hook library: 0 on success, -errno to refuse loading. */
 typedef int (*zpoline_hook_attach_fn)(const struct zpoline_api *api,

@@ -3,6 +3,7 @@ package tests
 import (
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,6 +30,40 @@ func TestGoHookPanicAborts(t *testing.T) {
 	for _, want := range []string{"zpoline: Go hook panicked in getppid(", "boom from the test hook"} {
 		if !strings.Contains(string(r.stderr), want) {
 			t.Errorf("stderr lacks %q\n%s", want, r)
+		}
+	}
+}
+
+// A Go hook built as a hook library of its own (examples/go-hooklib), loaded by the stock
+// loader through ZPOLINE_HOOK with its own Go runtime: it answers getppid, a fork child
+// is served without it (ZPOLINE_HOOK_RUNTIME), and vector state survives. (Program
+// threads calling into a second Go runtime through another libc's pthread data do not
+// work yet: build your own loader, examples/go-getppid, for threaded programs.)
+func TestGoHookLibrary(t *testing.T) {
+	a := needProbes(t)
+	lib := filepath.Join(a.build, "examples", "libzpoline_go_hooklib.so")
+	requireFiles(t, lib)
+	env := append(baseEnv(), "LD_PRELOAD="+a.loader, "ZPOLINE_HOOK="+lib)
+	r := run(t, runSpec{
+		args: []string{"/usr/bin/python3", "-c", "import os\nprint(os.getppid(), flush=True)\npid = os.fork()\n" +
+			"if pid == 0:\n    print('child', os.getppid() == os.getppid() and os.getppid() != 515151, flush=True)\n    os._exit(0)\n" +
+			"os.waitpid(pid, 0)"},
+		env: append(env, "ZPOLINE_STATS=-"),
+	})
+	if !r.ok() {
+		t.Fatalf("python under the Go hook library: %s\n%s", r.status(), r)
+	}
+	if got := string(r.stdout); got != "515151\nchild True\n" {
+		t.Fatalf("stdout %q, want the emulated getppid in the parent and the real one in the fork child\n%s", got, r)
+	}
+	if !strings.Contains(string(r.stderr), "(fork child)") ||
+		!regexp.MustCompile(`bypass go \(fork child[^)]*\): [1-9]`).Match(r.stderr) {
+		t.Errorf("the fork child's calls were not counted as bypasses\n%s", r)
+	}
+	for _, probe := range []string{"vector"} {
+		r := run(t, runSpec{args: []string{a.probe(probe)}, env: append(env, "PROBE_HOOKED=1", "PROBE_PPID=515151")})
+		if !r.ok() {
+			t.Errorf("probe %s under the Go hook library: %s\n%s", probe, r.status(), r)
 		}
 	}
 }

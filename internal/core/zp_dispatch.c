@@ -260,11 +260,19 @@ static char *zp_fmt_hex(char *p, uint64_t v)
 /* A call reached the trampoline from something that is not a rewritten site. */
 static void __attribute__((noreturn)) zp_null_call(struct zp_frame *f)
 {
-	char buf[200], *p = buf;
+	char buf[256], *p = buf;
 	const char *a = "zpoline: call through a NULL function pointer (return address ";
 	while (*a)
 		*p++ = *a++;
 	p = zp_fmt_hex(p, f->ret);
+	a = ", stack ";
+	while (*a)
+		*p++ = *a++;
+	p = zp_fmt_hex(p, f->rsp);
+	a = ", rax ";
+	while (*a)
+		*p++ = *a++;
+	p = zp_fmt_hex(p, (uint64_t)f->rax);
 	a = "): not a rewritten system call; raising SIGSEGV\n";
 	while (*a)
 		*p++ = *a++;
@@ -394,11 +402,22 @@ static long zp_api_syscall6(long nr, long a1, long a2, long a3, long a4, long a5
 	return zp_orig_next(nr, a1, a2, a3, a4, a5, a6);
 }
 
+static void zp_api_hook_stack(uint64_t *lo, uint64_t *hi)
+{
+	struct zp_block *b = zp_self();
+	*lo = *hi = 0;
+	if (b && !b->idle) {
+		*lo = b->map_base + 4096;
+		*hi = (uint64_t)b;
+	}
+}
+
 const struct zpoline_api zp_api = {
 	.abi_version = ZPOLINE_ABI_VERSION,
 	.size = sizeof(struct zpoline_api),
 	.syscall = zpoline_syscall,
 	.syscall6 = zp_api_syscall6,
+	.hook_stack = zp_api_hook_stack,
 };
 
 /* The hook the loader installed at start-up: zpoline_set_hook(NULL) goes back to it. */
@@ -505,6 +524,14 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 	}
 	if (h->kind == ZP_HOOK_PASS)
 		return zpoline_syscall(&r);
+	if (h->flags & ZPOLINE_HOOK_RUNTIME) {
+		/* A language runtime in the hook library: the same places as a Go hook. */
+		int why = level ? ZP_BYPASS_NESTED : zp_go_blocked(b);
+		if (why >= 0 && why != ZP_BYPASS_GO_EARLY) {
+			b->bypass[why]++;
+			return zpoline_syscall(&r);
+		}
+	}
 	int vec = !(h->flags & ZPOLINE_HOOK_VECTOR_FREE) && zp_xsave_mask;
 	if (vec)
 		zp_vec_save(b, level);
@@ -568,7 +595,8 @@ int64_t zp_dispatch(struct zp_frame *f)
 		b->bypass[ZP_BYPASS_CLONE]++;
 		return zp_clone(f, (const struct zpoline_regs *)f);
 	}
-	if (h->kind == ZP_HOOK_GO && nr == __NR_rt_sigaction && f->rsi)
+	if ((h->kind == ZP_HOOK_GO || (h->flags & ZPOLINE_HOOK_RUNTIME)) && nr == __NR_rt_sigaction &&
+	    f->rsi)
 		return zp_sigaction_onstack(h, b, f);
 	if (nr == __NR_exit_group)
 		zp_before_exit(h, f->rdi);
