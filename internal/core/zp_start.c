@@ -238,27 +238,27 @@ static void zp_write_stats(void)
 	zp_sys3(__NR_write, zp_stats_fd, buf, p - buf);
 	if (zp_stats_text)
 		zp_sys3(__NR_write, zp_stats_fd, zp_stats_text, zp_stats_len);
+	static const struct {
+		const char *label; /* printed before the counter; "" continues the line */
+		int index;
+	} rows[] = {
+		{"calls hooked: ", ZP_BYPASS_MAX},
+		{"\nbypass nested: ", ZP_BYPASS_NESTED},
+		{"\nbypass no-block: ", ZP_BYPASS_NOBLOCK},
+		{"\nbypass clone: ", ZP_BYPASS_CLONE},
+		{"\nbypass sigreturn: ", ZP_BYPASS_SIGRETURN},
+		{"\nbypass go (fork child, vfork child, runtime thread, shared TLS, early): ",
+		 ZP_BYPASS_GO_FORK},
+		{" ", ZP_BYPASS_GO_VFORK},
+		{" ", ZP_BYPASS_GO_RUNTIME},
+		{" ", ZP_BYPASS_GO_SHARED_TLS},
+		{" ", ZP_BYPASS_GO_EARLY},
+	};
 	p = buf;
-	p = zp_put(p, "calls hooked: ");
-	p = zp_put_u(p, t[ZP_BYPASS_MAX]);
-	p = zp_put(p, "\nbypass nested: ");
-	p = zp_put_u(p, t[ZP_BYPASS_NESTED]);
-	p = zp_put(p, "\nbypass no-block: ");
-	p = zp_put_u(p, t[ZP_BYPASS_NOBLOCK]);
-	p = zp_put(p, "\nbypass clone: ");
-	p = zp_put_u(p, t[ZP_BYPASS_CLONE]);
-	p = zp_put(p, "\nbypass sigreturn: ");
-	p = zp_put_u(p, t[ZP_BYPASS_SIGRETURN]);
-	p = zp_put(p, "\nbypass go (fork child, vfork child, runtime thread, shared TLS, early): ");
-	p = zp_put_u(p, t[ZP_BYPASS_GO_FORK]);
-	p = zp_put(p, " ");
-	p = zp_put_u(p, t[ZP_BYPASS_GO_VFORK]);
-	p = zp_put(p, " ");
-	p = zp_put_u(p, t[ZP_BYPASS_GO_RUNTIME]);
-	p = zp_put(p, " ");
-	p = zp_put_u(p, t[ZP_BYPASS_GO_SHARED_TLS]);
-	p = zp_put(p, " ");
-	p = zp_put_u(p, t[ZP_BYPASS_GO_EARLY]);
+	for (unsigned i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		p = zp_put(p, rows[i].label);
+		p = zp_put_u(p, t[rows[i].index]);
+	}
 	p = zp_put(p, "\n");
 	zp_sys3(__NR_write, zp_stats_fd, buf, p - buf);
 }
