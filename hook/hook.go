@@ -29,7 +29,8 @@
 //   - on the Go runtime's own threads (their libc calls come from inside the runtime),
 //   - in a signal handler that interrupted a hook on the same thread,
 //   - before the loader finished starting,
-//   - for the clone family (fork, vfork, clone, clone3): the loader runs them itself.
+//   - for the clone family (fork, vfork, clone, clone3): the loader runs them itself;
+//   - for exit (the end of a thread): a thread must not end inside a Go callback.
 package hook
 
 /*

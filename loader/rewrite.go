@@ -333,8 +333,17 @@ func applySites(mem *os.File, sites []rewrite.Site) (map[uint64]bool, []uint64, 
 			continue
 		}
 		spans = addPatch(mem, spans, s.Start, patch)
+		if isClone(s.Nr) {
+			spans[len(spans)-1].clone = true
+		}
 		written[s.Addr] = true
 	}
+	// The clone family first. A thread inherits its creator's %gs base, so a thread
+	// created through a clone the loader did not see would share its creator's block
+	// (and hook stack) once the creator has one; the creator gets one at its first
+	// hooked call. With the clone sites rewritten before any other, every thread made
+	// after a creator's first hooked call is made by the loader, with its own block.
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].clone && !spans[j].clone })
 	for _, sp := range spans {
 		if _, err := mem.WriteAt(sp.bytes, int64(sp.start)); err != nil {
 			return nil, nil, fmt.Errorf("rewrite sites at %#x: %w", sp.start, err)
@@ -349,6 +358,12 @@ func applySites(mem *os.File, sites []rewrite.Site) (map[uint64]bool, []uint64, 
 type span struct {
 	start uint64
 	bytes []byte
+	clone bool // holds a clone-family site (written first)
+}
+
+// isClone reports whether nr is clone, clone3, fork or vfork.
+func isClone(nr int64) bool {
+	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3 || nr == unix.SYS_FORK || nr == unix.SYS_VFORK
 }
 
 // addPatch adds patch at addr to the last span when it starts on the page where that

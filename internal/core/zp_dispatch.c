@@ -42,6 +42,7 @@ _Static_assert(offsetof(struct zp_block, idle) == ZP_BLK_IDLE - ZP_BLK_BASE, "id
 _Static_assert(offsetof(struct zp_block, frame) == ZP_BLK_FRAME - ZP_BLK_BASE, "frame");
 _Static_assert(offsetof(struct zp_block, self) == ZP_BLK_SELF - ZP_BLK_BASE, "self");
 _Static_assert(offsetof(struct zp_block, claim_rsp) == ZP_BLK_CLAIM_RSP - ZP_BLK_BASE, "claim");
+_Static_assert(offsetof(struct zp_block, claim_fs) == ZP_BLK_CLAIM_FS - ZP_BLK_BASE, "claim fs");
 _Static_assert(offsetof(struct zp_block, birth) == ZP_BLKOFF_BIRTH, "birth");
 _Static_assert(offsetof(struct zp_block, birth_new_stack) == ZP_BLKOFF_NEW_STACK, "new stack");
 _Static_assert(offsetof(struct zp_block, child_rsp) == ZP_BLKOFF_CHILD_RSP, "child rsp");
@@ -152,9 +153,19 @@ static void zp_block_free(struct zp_block *b)
 	__atomic_store_n(&b->state, ZP_BLOCK_FREE, __ATOMIC_RELEASE);
 }
 
+/* The calling thread's thread pointer: glibc's TCB keeps its own address at %fs:0x10. */
+static inline uint64_t zp_thread_pointer(void)
+{
+	uint64_t tp;
+	__asm__ volatile("mov %%fs:0x10, %0" : "=r"(tp));
+	return tp;
+}
+
 /* Makes b the block of the calling thread. */
 void zp_block_install(struct zp_block *b)
 {
+	b->owner = zp_sys0(__NR_gettid);
+	b->owner_fs = zp_thread_pointer();
 	uint64_t base = (uint64_t)b - ZP_BLK_BASE;
 	if (zp_have_fsgsbase)
 		__asm__ volatile("wrgsbase %0" ::"r"(base) : "memory");
@@ -308,6 +319,8 @@ static void zp_after_fork_child(void)
 void zp_child_start(struct zp_block *b)
 {
 	const struct zp_hook *h = zp_hook_cur;
+	b->owner = zp_sys0(__NR_gettid);
+	b->owner_fs = zp_thread_pointer();
 	if (b->fork_child)
 		zp_after_fork_child();
 	else if (!b->vfork_child && h->desc.on_thread_start)
@@ -509,7 +522,9 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 	if (h->kind == ZP_HOOK_GO) {
 		uint64_t nr = (uint64_t)(int)r.rax;
 		int why = level ? ZP_BYPASS_NESTED : zp_go_blocked(b);
-		if (nr >= 512 || !(h->go_want[nr / 64] & (1ull << (nr % 64))))
+		/* A thread must not end inside a Go callback (the runtime would wait for it
+		   forever): exit is performed by the C hook behind. */
+		if (nr >= 512 || nr == __NR_exit || !(h->go_want[nr / 64] & (1ull << (nr % 64))))
 			return zp_call_hook(h->next, b, f, level);
 		if (why >= 0) {
 			b->bypass[why]++;
@@ -531,6 +546,8 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 			b->bypass[why]++;
 			return zpoline_syscall(&r);
 		}
+		if ((int)r.rax == __NR_exit) /* never end a thread inside the runtime */
+			return zpoline_syscall(&r);
 	}
 	int vec = !(h->flags & ZPOLINE_HOOK_VECTOR_FREE) && zp_xsave_mask;
 	if (vec)
@@ -577,9 +594,28 @@ static int64_t zp_sigaction_onstack(const struct zp_hook *h, struct zp_block *b,
 	return ret;
 }
 
+/*
+ * A thread whose clone the loader did not see (made before the clone sites were
+ * rewritten, or by code that is not rewritten) starts with its creator's %gs base, so it
+ * finds its creator's block. It must not use it: it gets a block of its own and enters
+ * again. The creator's block is left as it is (its owner takes a new one if it finds it
+ * claimed by someone else, see zp_dispatch_busy).
+ */
+static int zp_leave_foreign_block(struct zp_frame *f)
+{
+	struct zp_block *nb = zp_block_new();
+	if (!nb)
+		return 0;
+	zp_block_install(nb);
+	f->action = ZP_ACT_RETRY;
+	return 1;
+}
+
 int64_t zp_dispatch(struct zp_frame *f)
 {
 	struct zp_block *b = zp_self();
+	if (__builtin_expect(b->owner_fs != zp_thread_pointer(), 0) && zp_leave_foreign_block(f))
+		return 0;
 	if (f->via == ZP_VIA_CALL && !zp_site_known(f->ret - 2))
 		zp_null_call(f);
 	/* The kernel reads the number as an int: so do we, for the calls we treat apart. */
@@ -652,12 +688,23 @@ int64_t zp_dispatch_busy(struct zp_frame *f)
 			return 0;
 		}
 		__atomic_fetch_add(&zp_bypass_noblock, 1, __ATOMIC_RELAXED);
+	} else if (b->owner_fs != zp_thread_pointer()) {
+		if (zp_leave_foreign_block(f))
+			return 0;
 	} else if (!zp_really_nested(b, f)) {
-		b->stale++;
-		b->nested = 0;
-		b->idle = 1;
-		f->action = ZP_ACT_RETRY;
-		return 0;
+		/* Our block, busy, but not with a call of ours in progress. */
+		if (b->claim_fs != zp_thread_pointer()) {
+			/* Another thread claimed it (see zp_leave_foreign_block): leave it to it. */
+			if (zp_leave_foreign_block(f))
+				return 0;
+		} else {
+			/* We left a call of ours for good (a handler longjmp'ed out of it). */
+			b->stale++;
+			b->nested = 0;
+			b->idle = 1;
+			f->action = ZP_ACT_RETRY;
+			return 0;
+		}
 	}
 	if (f->via == ZP_VIA_CALL && !zp_site_known(f->ret - 2))
 		zp_null_call(f);

@@ -40,6 +40,8 @@
 	mov	%gs:ZP_BLK_IDLE, %rcx	/* 0 in the null block (no block) and while busy */
 	jrcxz	\busy			/* jrcxz: the only test that leaves the flags alone */
 	mov	%rsp, %gs:ZP_BLK_CLAIM_RSP	/* tells a handler interrupting us that it is nested */
+	mov	%fs:0x10, %rcx		/* and which thread claims the block (glibc's TCB) */
+	mov	%rcx, %gs:ZP_BLK_CLAIM_FS
 	movq	$0, %gs:ZP_BLK_IDLE
 	mov	%gs:ZP_BLK_FRAME, %rcx	/* the frame at the top of this thread's hook stack */
 	mov	%rsp, ZP_F_RSP(%rcx)
@@ -114,6 +116,9 @@ zp_entry_main:
 	mov	ZP_F_R10(%rsp), %r10
 	mov	ZP_F_R8(%rsp), %r8
 	mov	ZP_F_R9(%rsp), %r9
+	/* The block was another thread's: the thread now has its own; enter again. */
+	cmpq	$ZP_ACT_RETRY, ZP_F_ACTION(%rsp)
+	je	.Lretry
 	mov	ZP_F_RFLAGS(%rsp), %r11
 	pushq	%r11
 	popfq

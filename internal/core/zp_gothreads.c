@@ -20,6 +20,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "zp_core.h"
 
@@ -37,8 +39,13 @@ static void *zp_go_thread_start(void *p)
 {
 	struct zp_go_start s = *(struct zp_go_start *)p;
 	free(p);
+	/*
+	 * A thread inherits its creator's %gs base. If its clone did not go through the
+	 * loader (made before the site was rewritten, while the loader starts), the block
+	 * it sees is its creator's: sharing it would let two threads use one hook stack.
+	 */
 	struct zp_block *b = zp_self();
-	if (!b) {
+	if (!b || b->owner != (uint64_t)syscall(SYS_gettid)) {
 		b = zp_block_new();
 		if (b)
 			zp_block_install(b);

@@ -39,6 +39,7 @@
 #define ZP_BLK_FRAME (ZP_BLK_BASE + 0x08) /* the frame at the top of the hook stack */
 #define ZP_BLK_SELF (ZP_BLK_BASE + 0x10)  /* the block's own address; 0 in the null block */
 #define ZP_BLK_CLAIM_RSP (ZP_BLK_BASE + 0x18) /* application rsp of the call that claimed it */
+#define ZP_BLK_CLAIM_FS (ZP_BLK_BASE + 0x20)  /* thread pointer (%fs:0x10) of that call */
 
 /*
  * The frame: every register of the application at the system call. Its first ten
@@ -73,7 +74,7 @@
 #define ZP_ACT_RETRY 1  /* a block was just installed: enter again from the top */
 
 /* Offsets inside struct zp_block used by the assembly (checked by _Static_assert). */
-#define ZP_BLKOFF_BIRTH 0x38
+#define ZP_BLKOFF_BIRTH 0x40
 #define ZP_BLKOFF_NEW_STACK (ZP_BLKOFF_BIRTH + ZP_FRAME_SIZE)
 #define ZP_BLKOFF_CHILD_RSP (ZP_BLKOFF_NEW_STACK + 0x08)
 
@@ -118,6 +119,7 @@ struct zp_block {
 	struct zp_frame *frame;   /* ZP_BLK_FRAME */
 	struct zp_block *self;    /* ZP_BLK_SELF */
 	uint64_t claim_rsp;       /* ZP_BLK_CLAIM_RSP */
+	uint64_t claim_fs;        /* ZP_BLK_CLAIM_FS */
 	uint64_t map_base;        /* the mapping holding guard page, hook stack and block */
 	uint64_t map_len;
 	uint64_t vfork_child;     /* 1 in the child of a vfork-like clone */
@@ -134,6 +136,8 @@ struct zp_block {
 	uint64_t making_go_thread; /* inside the wrapped pthread_create of the Go runtime */
 	uint64_t in_go;       /* a Go hook runs on this thread (on a goroutine stack) */
 	uint64_t fork_child;  /* the child of a clone without CLONE_VM, on a new stack */
+	uint64_t owner;       /* tid of the thread whose %gs base points here */
+	uint64_t owner_fs;    /* that thread's thread pointer (%fs:0x10, glibc's TCB) */
 	uint64_t tid;   /* ZP_BLOCK_EXITING: the thread that called exit */
 	/* two xsave areas (64-byte aligned, zp_xsave_size each) follow at xsave_off */
 	uint64_t xsave_off;
