@@ -41,6 +41,10 @@ var ErrNoStubSpace = errors.New("no free address below 2 GiB for the jump stubs"
 //     executes a site at the very instant it is written can see a torn instruction:
 //     the window is the few nanoseconds of one write, at start-up only, for the Go
 //     runtime's threads only (the program's own threads do not exist yet).
+//  5. The sites of one page are written together (one write per group), and pages
+//     without a site are never written, so they stay shared with the page cache.
+//  6. Clone-family sites are written first: from then on every new thread is made by
+//     the loader and gets a block of its own (zp_dispatch.c explains the rest).
 
 // stubRecord is the size of one ShapeJump stub: [slot: 8 bytes][code].
 const stubRecord = 48
