@@ -25,11 +25,14 @@ all: loader $(IMPL) $(SAMPLES) $(GOEXAMPLES) $(CABI_EXAMPLES) $(CLI) test-artifa
 
 include tests/Makefile.inc
 
-# The Go toolchain tracks the loader's inputs itself (Go, C, asm, headers).
+# The Go toolchain tracks the loader's inputs itself (Go, C, asm, headers). Shared
+# objects are built beside and renamed into place: `go build -o` rewrites the file in
+# place, under programs that are running with it mapped.
 loader: $(LOADER)
 $(LOADER): FORCE
-	$(GO) build -buildmode=c-shared -o $@ ./cmd/libzpoline
-	rm -f $(BUILD)/libzpoline.h
+	$(GO) build -buildmode=c-shared -o $@.new ./cmd/libzpoline
+	mv $@.new $@
+	rm -f $@.h $(BUILD)/libzpoline.h
 
 # The command: pure Go and static, so it runs anywhere and is never hooked itself.
 $(CLI): FORCE
@@ -37,8 +40,9 @@ $(CLI): FORCE
 
 # Loader variants with Go hooks: examples/go-NAME -> build/libzpoline_go_NAME.so
 $(BUILD)/libzpoline_go_%.so: FORCE
-	$(GO) build -buildmode=c-shared -o $@ ./examples/go-$(subst _,-,$*)
-	rm -f $(@:.so=.h)
+	$(GO) build -buildmode=c-shared -o $@.new ./examples/go-$(subst _,-,$*)
+	mv $@.new $@
+	rm -f $(@:.so=.h) $@.h
 
 # No libc, no vector registers: declared VECTOR_FREE|CLONE_SAFE (tests/examples_test.go checks).
 $(BUILD)/examples/libzpoline_c_hook.so: examples/c-hook/c_hook.c include/zpoline.h
@@ -54,8 +58,9 @@ $(BUILD)/examples/libzpoline_rust_hook.so: examples/rust-hook/lib.rs
 # A Go hook as a hook library of its own (its own Go runtime, loaded with ZPOLINE_HOOK).
 $(BUILD)/examples/libzpoline_go_hooklib.so: FORCE
 	@mkdir -p $(@D)
-	$(GO) build -buildmode=c-shared -o $@ ./examples/go-hooklib
-	rm -f $(@:.so=.h)
+	$(GO) build -buildmode=c-shared -o $@.new ./examples/go-hooklib
+	mv $@.new $@
+	rm -f $(@:.so=.h) $@.h
 
 $(SAMPLES): examples/samples/zpoline_samples.c include/zpoline.h
 	@mkdir -p $(BUILD)
