@@ -146,9 +146,7 @@ type hookVariant struct {
 	env  func(a *artifacts) []string
 }
 
-// probesWithout lists, per variant, the probes it does not run, each for an open problem
-// named where the variant is defined.
-var probesWithout = map[string][]string{"go": {"signals"}}
+
 
 // ppid is what getppid returns under the variant's hooks (PROBE_PPID, else 4242).
 func (v hookVariant) ppid() string {
@@ -171,12 +169,6 @@ var hookVariants = []hookVariant{
 	}},
 	// The Go hook of examples/go-getppid (getppid = 424242) in front of a C hook that
 	// answers the same for the calls Go cannot see.
-	//
-	// Open problem (issue 3): a Go hook called from a signal handler that interrupted the
-	// program's own code (not a hook) runs Go inside a signal handler, which cgo does not
-	// support; under load the signals probe crashes or hangs in about 1 of 30 runs. The
-	// fix (wrapping the program's handlers so Go hooks are bypassed inside them) is not
-	// done, so this variant does not run that probe.
 	{"go", func(a *artifacts) []string {
 		return []string{"LD_PRELOAD=" + filepath.Join(a.build, "libzpoline_go_getppid.so"),
 			"ZPOLINE_HOOK=" + filepath.Join(a.build, "tests", "testhook_rs_go.so"), "PROBE_PPID=424242"}

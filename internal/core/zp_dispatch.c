@@ -110,6 +110,7 @@ static struct zp_block *zp_block_reuse(void)
 			b->no_go = 0;
 			b->nested = 0;
 			b->in_go = 0;
+			b->in_handler = 0;
 			return b;
 		}
 	}
@@ -509,6 +510,8 @@ static inline int zp_go_blocked(const struct zp_block *b)
 		return (int)b->no_go;
 	if (!zp_go_ready)
 		return ZP_BYPASS_GO_EARLY;
+	if (b->in_handler)
+		return ZP_BYPASS_GO_HANDLER;
 	return -1;
 }
 
@@ -565,32 +568,76 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 			    int level);
 
 /*
- * With a Go hook, every signal handler of the program runs on an alternate signal stack
- * (SA_ONSTACK), as Go requires of code sharing a process with it: a handler that
- * interrupts a Go hook would otherwise run on a goroutine stack, which is small and
- * overflows into the Go heap. The program's sigaction is passed on with SA_ONSTACK added
- * (in a copy: the program's memory is not changed); on threads without a signal stack of
- * their own the kernel then uses the current stack, as before.
+ * With a Go hook, the program's signal handlers are wrapped. Go must not run inside a
+ * signal handler (cgo does not support calls into Go from one): zp_sig_wrap counts the
+ * handlers running on the thread, and Go hooks are bypassed while any runs. Every
+ * handler also runs on an alternate signal stack (SA_ONSTACK), as Go requires of code
+ * sharing its process: a handler that interrupts a Go hook would otherwise run on a
+ * goroutine stack, which is small and overflows into the Go heap. The program's
+ * sigaction reaches the kernel changed in a copy (its memory is not changed), and the
+ * old action it reads back is the one it installed.
  */
-static int64_t zp_sigaction_onstack(const struct zp_hook *h, struct zp_block *b,
-				    struct zp_frame *f)
+struct zp_ksig {
+	uint64_t handler, flags, restorer, mask;
+};
+static struct zp_ksig zp_app_sig[65]; /* what the program installed, per signal */
+
+static void zp_sig_wrap(int sig, void *info, void *uc)
 {
-	struct {
-		uint64_t handler, flags, restorer, mask;
-	} act;
+	struct zp_block *b = zp_self();
+	if (b)
+		b->in_handler++;
+	struct zp_ksig a = zp_app_sig[sig > 0 && sig <= 64 ? sig : 0];
+	if (a.flags & 4 /* SA_SIGINFO */)
+		((void (*)(int, void *, void *))a.handler)(sig, info, uc);
+	else
+		((void (*)(int))a.handler)(sig);
+	if (b)
+		b->in_handler--;
+}
+
+/* Copies n bytes between this process's memory and ours without faulting on a bad
+   pointer (the kernel checks it): 0, or -1. */
+static int zp_user_rw(void *ours, void *theirs, uint64_t n, int write)
+{
 	struct {
 		void *base;
 		uint64_t len;
-	} local = {&act, sizeof act}, remote = {(void *)f->rsi, sizeof act};
-	if (zp_sys6(__NR_process_vm_readv, zp_sys0(__NR_getpid), (long)&local, 1, (long)&remote, 1,
-		    0) != (long)sizeof act)
-		return zp_call_hook(h, b, f, 0); /* a bad pointer: let the kernel say EFAULT */
-	if (act.handler > 1 /* neither SIG_DFL nor SIG_IGN */)
-		act.flags |= 0x08000000; /* SA_ONSTACK */
-	int64_t saved = f->rsi;
-	f->rsi = (int64_t)&act;
-	int64_t ret = zp_call_hook(h, b, f, 0);
-	f->rsi = saved;
+	} local = {ours, n}, remote = {theirs, n};
+	long nr = write ? __NR_process_vm_writev : __NR_process_vm_readv;
+	return zp_sys6(nr, zp_sys0(__NR_getpid), (long)&local, 1, (long)&remote, 1, 0) == (long)n ? 0
+												 : -1;
+}
+
+static int64_t zp_sigaction_go(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f)
+{
+	int sig = (int)f->rdi;
+	if (sig <= 0 || sig > 64 || f->r10 != 8)
+		return zp_call_hook(h, b, f, 0); /* let the kernel refuse it */
+	struct zp_ksig act, prev = zp_app_sig[sig];
+	int64_t saved = f->rsi, ret;
+	if (f->rsi) {
+		if (zp_user_rw(&act, (void *)f->rsi, sizeof act, 0) != 0)
+			return zp_call_hook(h, b, f, 0); /* a bad pointer: the kernel says EFAULT */
+		/* Recorded before the kernel has it: the signal may arrive at once. */
+		zp_app_sig[sig] = act;
+		if (act.handler > 1 /* neither SIG_DFL nor SIG_IGN */) {
+			act.handler = (uint64_t)zp_sig_wrap;
+			act.flags |= 0x08000000 /* SA_ONSTACK */ | 4 /* SA_SIGINFO */;
+		}
+		f->rsi = (int64_t)&act;
+		ret = zp_call_hook(h, b, f, 0);
+		f->rsi = saved;
+		if (ret != 0)
+			zp_app_sig[sig] = prev;
+	} else {
+		ret = zp_call_hook(h, b, f, 0);
+	}
+	/* The old action the program reads back is the one it installed. */
+	struct zp_ksig old;
+	if (ret == 0 && f->rdx && zp_user_rw(&old, (void *)f->rdx, sizeof old, 0) == 0 &&
+	    old.handler == (uint64_t)zp_sig_wrap)
+		zp_user_rw(&prev, (void *)f->rdx, sizeof prev, 1);
 	return ret;
 }
 
@@ -631,9 +678,11 @@ int64_t zp_dispatch(struct zp_frame *f)
 		b->bypass[ZP_BYPASS_CLONE]++;
 		return zp_clone(f, (const struct zpoline_regs *)f);
 	}
+	/* Not in a vfork child: it has a signal table of its own but shares our memory,
+	   where the record of the parent's handlers is. */
 	if ((h->kind == ZP_HOOK_GO || (h->flags & ZPOLINE_HOOK_RUNTIME)) && nr == __NR_rt_sigaction &&
-	    f->rsi)
-		return zp_sigaction_onstack(h, b, f);
+	    !b->vfork_child)
+		return zp_sigaction_go(h, b, f);
 	if (nr == __NR_exit_group)
 		zp_before_exit(h, f->rdi);
 	else if (nr == __NR_exit) {

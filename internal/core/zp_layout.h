@@ -103,6 +103,7 @@ enum zp_bypass {
 	ZP_BYPASS_GO_RUNTIME, /* Go hook: a thread of the Go runtime itself */
 	ZP_BYPASS_GO_SHARED_TLS, /* Go hook: a clone(CLONE_VM) child without CLONE_SETTLS */
 	ZP_BYPASS_GO_EARLY,   /* Go hook: before start-up finished */
+	ZP_BYPASS_GO_HANDLER, /* Go hook: inside a signal handler of the program */
 	ZP_BYPASS_MAX,
 };
 
@@ -138,6 +139,7 @@ struct zp_block {
 	uint64_t fork_child;  /* the child of a clone without CLONE_VM, on a new stack */
 	uint64_t owner;       /* tid of the thread whose %gs base points here */
 	uint64_t owner_fs;    /* that thread's thread pointer (%fs:0x10, glibc's TCB) */
+	uint64_t in_handler;  /* depth of the program's signal handlers running (Go hooks) */
 	uint64_t tid;   /* ZP_BLOCK_EXITING: the thread that called exit */
 	/* two xsave areas (64-byte aligned, zp_xsave_size each) follow at xsave_off */
 	uint64_t xsave_off;

@@ -253,6 +253,7 @@ static void zp_write_stats(void)
 		{" ", ZP_BYPASS_GO_RUNTIME},
 		{" ", ZP_BYPASS_GO_SHARED_TLS},
 		{" ", ZP_BYPASS_GO_EARLY},
+		{"\nbypass go in signal handlers: ", ZP_BYPASS_GO_HANDLER},
 	};
 	p = buf;
 	for (unsigned i = 0; i < sizeof rows / sizeof rows[0]; i++) {
