@@ -146,8 +146,6 @@ type hookVariant struct {
 	env  func(a *artifacts) []string
 }
 
-
-
 // ppid is what getppid returns under the variant's hooks (PROBE_PPID, else 4242).
 func (v hookVariant) ppid() string {
 	for _, e := range v.env(&artifacts{}) {

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zpoline-go/zpoline/internal/sitecache"
 )
 
 // buildDir is where `make` put the artifacts.
@@ -141,8 +144,44 @@ func TestSiteCache(t *testing.T) {
 	if got := runCat("ZPOLINE_CACHE=0"); !strings.HasSuffix(got, "scanned") {
 		t.Fatalf("ZPOLINE_CACHE=0: %s, want scanned", got)
 	}
-	// Damage every entry: the loader must notice and scan again.
+	// An entry whose bytes do not match memory: the loader must verify every site before
+	// writing it, skip the wrong one, and run the program all the same.
 	files, _ := filepath.Glob(filepath.Join(cache, "zpoline", "*.sites"))
+	var wrong int
+	for _, f := range files {
+		var k sitecache.Key
+		if _, err := fmt.Sscanf(filepath.Base(f), "%x-%x-%x-%x-%x-%x.sites", &k.Dev, &k.Ino, &k.Size, &k.MtimeNs,
+			&k.Offset, &k.Length); err != nil {
+			t.Fatalf("cache file name %s: %v", f, err)
+		}
+		sites, err := sitecache.Load(filepath.Dir(f), k, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range sites {
+			if len(sites[i].Prefix) > 0 {
+				sites[i].Prefix[1] ^= 0xff // not what is in memory
+				wrong++
+				break
+			}
+		}
+		if err := sitecache.Store(filepath.Dir(f), k, 0, sites); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if wrong == 0 {
+		t.Fatal("no jump site in the cache to damage")
+	}
+	out, stderr, err := runLoaded(t, env, "/bin/cat", "/proc/self/comm")
+	if err != nil || out != "cat\n" {
+		t.Fatalf("cat with a wrong cache entry: %v, stdout %q\n%s", err, out, stderr)
+	}
+	if !regexp.MustCompile(`libc\.so\.6: \d+ sites .*, [1-9]\d* changed before write, cached`).MatchString(stderr) {
+		t.Fatalf("the wrong libc site was not caught by the byte check:\n%s", stderr)
+	}
+
+	// Damage every entry: the loader must notice and scan again.
+	files, _ = filepath.Glob(filepath.Join(cache, "zpoline", "*.sites"))
 	if len(files) == 0 {
 		t.Fatal("no cache files written")
 	}
