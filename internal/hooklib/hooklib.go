@@ -82,8 +82,8 @@ type ABI string
 
 // The ABIs a hook library can export.
 const (
-	ABIBuiltin ABI = "builtin"         // no library: the built-in pass-through hook
-	ABIRS      ABI = "zpoline-rs"      // zpoline_hook_init / zpoline_hook_function
+	ABIBuiltin ABI = "builtin"          // no library: the built-in pass-through hook
+	ABIRS      ABI = "zpoline-rs"       // zpoline_hook_init / zpoline_hook_function
 	ABIOrig    ABI = "zpoline-original" // __hook_init(long, void *)
 )
 
