@@ -309,6 +309,16 @@ static int zp_is_clone(int nr)
 	return nr == __NR_clone || nr == __NR_clone3 || nr == __NR_vfork || nr == __NR_fork;
 }
 
+/*
+ * Whether h itself may perform a clone-family call: the built-in hook and original-ABI
+ * hooks call back into the loader (clone-safe), others only if they say so. For the
+ * rest the loader runs the call itself without showing it to the hook.
+ */
+static int zp_hook_runs_clone(const struct zp_hook *h)
+{
+	return h->kind == ZP_HOOK_PASS || h->kind == ZP_HOOK_ORIG || (h->flags & ZPOLINE_HOOK_CLONE_SAFE);
+}
+
 static void zp_after_fork_child(void)
 {
 	zp_in_fork_child = 1;
@@ -328,6 +338,19 @@ void zp_child_start(struct zp_block *b)
 		h->desc.on_thread_start();
 }
 
+/* Copies n bytes between this process's memory and ours without faulting on a bad
+   pointer (the kernel checks it): 0, or -1. */
+static int zp_user_rw(void *ours, void *theirs, uint64_t n, int write)
+{
+	struct {
+		void *base;
+		uint64_t len;
+	} local = {ours, n}, remote = {theirs, n};
+	long nr = write ? __NR_process_vm_writev : __NR_process_vm_readv;
+	return zp_sys6(nr, zp_sys0(__NR_getpid), (long)&local, 1, (long)&remote, 1, 0) == (long)n ? 0
+												 : -1;
+}
+
 /*
  * Runs a clone-family call. app holds the application's registers at the call (what a
  * child must resume with); r holds the number and arguments to pass to the kernel.
@@ -343,13 +366,7 @@ static int64_t zp_clone(const struct zp_frame *app, const struct zpoline_regs *r
 	case __NR_clone3: {
 		struct clone_args ca = {0};
 		uint64_t size = (uint64_t)r->rsi < sizeof ca ? (uint64_t)r->rsi : sizeof ca;
-		struct {
-			void *base;
-			uint64_t len;
-		} local = {&ca, size}, remote = {(void *)r->rdi, size};
-		long pid = zp_sys0(__NR_getpid);
-		if (size < 64 || zp_sys6(__NR_process_vm_readv, pid, (long)&local, 1,
-					 (long)&remote, 1, 0) != (long)size)
+		if (size < 64 || zp_user_rw(&ca, (void *)r->rdi, size, 0) != 0)
 			return zp_raw(r); /* let the kernel report the bad argument */
 		flags = ca.flags;
 		stack = ca.stack;
@@ -596,19 +613,6 @@ static void zp_sig_wrap(int sig, void *info, void *uc)
 		b->in_handler--;
 }
 
-/* Copies n bytes between this process's memory and ours without faulting on a bad
-   pointer (the kernel checks it): 0, or -1. */
-static int zp_user_rw(void *ours, void *theirs, uint64_t n, int write)
-{
-	struct {
-		void *base;
-		uint64_t len;
-	} local = {ours, n}, remote = {theirs, n};
-	long nr = write ? __NR_process_vm_writev : __NR_process_vm_readv;
-	return zp_sys6(nr, zp_sys0(__NR_getpid), (long)&local, 1, (long)&remote, 1, 0) == (long)n ? 0
-												 : -1;
-}
-
 static int64_t zp_sigaction_go(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f)
 {
 	int sig = (int)f->rdi;
@@ -673,8 +677,7 @@ int64_t zp_dispatch(struct zp_frame *f)
 		zp_sigreturn_exit(f, 1);
 	}
 	const struct zp_hook *h = zp_hook_cur;
-	if (zp_is_clone(nr) && !(h->flags & ZPOLINE_HOOK_CLONE_SAFE) && h->kind != ZP_HOOK_ORIG &&
-	    h->kind != ZP_HOOK_PASS) {
+	if (zp_is_clone(nr) && !zp_hook_runs_clone(h)) {
 		b->bypass[ZP_BYPASS_CLONE]++;
 		return zp_clone(f, (const struct zpoline_regs *)f);
 	}
@@ -766,8 +769,7 @@ int64_t zp_dispatch_busy(struct zp_frame *f)
 	 * one level deep, with the second xsave area. Deeper calls run directly.
 	 */
 	const struct zp_hook *h = zp_hook_cur;
-	if (b && !b->nested && h->kind != ZP_HOOK_PASS &&
-	    !(zp_is_clone(nr) && !(h->flags & ZPOLINE_HOOK_CLONE_SAFE) && h->kind != ZP_HOOK_ORIG)) {
+	if (b && !b->nested && h->kind != ZP_HOOK_PASS && !(zp_is_clone(nr) && !zp_hook_runs_clone(h))) {
 		b->nested = 1;
 		struct zp_frame *outer = b->cur;
 		b->cur = f;
