@@ -194,3 +194,70 @@ func TestSiteCache(t *testing.T) {
 		t.Fatalf("damaged cache: %s, want %s", got, first)
 	}
 }
+
+// The Go runtime's threads keep every asynchronous signal blocked, so a signal sent to
+// the process reaches one of the program's threads as it would natively. The Go runtime
+// unblocks SIGCHLD and SIGSTKFLT on its threads unless the loader stops it; then bash's
+// SIGCHLD handler could reap a subshell on a runtime thread while the main thread blocks
+// SIGCHLD, and `(exit 3); echo $?` printed 0. Checked on a sleeping process's threads
+// (their SigBlk in /proc) under the C loader and the Go-hook loader.
+func TestRuntimeThreadsBlockAsyncSignals(t *testing.T) {
+	a := needLoader(t)
+	async := map[string]syscall.Signal{
+		"SIGHUP": syscall.SIGHUP, "SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM,
+		"SIGALRM": syscall.SIGALRM, "SIGUSR1": syscall.SIGUSR1,
+		"SIGSTKFLT": syscall.SIGSTKFLT, "SIGCHLD": syscall.SIGCHLD,
+	}
+	for _, loader := range []string{a.loader, filepath.Join(a.build, "libzpoline_go_getppid.so")} {
+		t.Run(filepath.Base(loader), func(t *testing.T) {
+			requireFiles(t, loader)
+			cmd := exec.Command("/bin/sleep", "30")
+			cmd.Env = append(os.Environ(), "LD_PRELOAD="+loader, "ZPOLINE_HOOK=builtin:pass")
+			var errb strings.Builder
+			cmd.Stderr = &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			pid := cmd.Process.Pid
+			// Wait until the program itself runs (the loader's start-up is over).
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+				if strings.Contains(string(wchan), "nanosleep") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("sleep never reached nanosleep under the loader (wchan %q); stderr:\n%s", wchan, errb.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tasks) < 2 {
+				t.Fatalf("want the Go runtime's threads beside sleep's, found %d thread(s)", len(tasks))
+			}
+			for _, task := range tasks {
+				if task.Name() == strconv.Itoa(pid) {
+					continue // the program's own thread
+				}
+				status, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, task.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := regexp.MustCompile(`(?m)^SigBlk:\s*([0-9a-f]+)$`).FindSubmatch(status)
+				if m == nil {
+					t.Fatalf("no SigBlk in thread %s's status", task.Name())
+				}
+				blocked, _ := strconv.ParseUint(string(m[1]), 16, 64)
+				for name, sig := range async {
+					if blocked&(1<<(uint(sig)-1)) == 0 {
+						t.Errorf("runtime thread %s does not block %s (SigBlk %s)", task.Name(), name, m[1])
+					}
+				}
+			}
+		})
+	}
+}

@@ -75,6 +75,7 @@ void zp_before_exit(const struct zp_hook *h, long status);
 long zp_map_fixed(uint64_t addr, uint64_t len, int prot);
 void zp_set_stats_text(const char *text, uint64_t len, int fd);
 void zp_restore_signals(void);
+int zp_go_signal_table_fix(void);
 void zp_restore_stdio_flags(void);
 void zp_abort(void) __attribute__((noreturn));
 

@@ -158,6 +158,12 @@ __attribute__((constructor(101))) static void zp_early(void)
 	zp_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 	zp_vec_init();
 	zp_install_segv();
+	if (zp_go_signal_table_fix() != 0) {
+		static const char w[] = "zpoline: warning: the Go runtime's signal table was not found in the "
+					"loader (unsupported Go version?): SIGCHLD may reach the loader's "
+					"threads; rebuild the loader with a supported Go\n";
+		zp_sys3(__NR_write, 2, w, sizeof w - 1);
+	}
 }
 
 /*
