@@ -54,9 +54,8 @@ _Static_assert(offsetof(struct zpoline_regs, flags) == ZP_F_FLAGS, "zpoline_regs
 
 /* Set once at start-up, before any site is rewritten. */
 char zp_have_fsgsbase;
-uint64_t zp_xsave_mask;   /* components saved around vector-using hooks */
-uint64_t zp_xsave_size;   /* bytes of the xsave area in a block */
-static int zp_have_xsaveopt;
+uint64_t zp_xsave_mask;   /* xsave components of the register files saved around hooks */
+uint64_t zp_xsave_size;   /* bytes of one vector save area in a block (zp_vec_init) */
 
 /* Process-wide state that differs in a fork child. */
 volatile int zp_in_fork_child;
@@ -179,37 +178,72 @@ void zp_block_install(struct zp_block *b)
 
 /* ---- vector state ---- */
 
+/* zp_vector_amd64.S: one pair per register file; rdi = the area. */
+void zp_vec_save_avx512(void *area), zp_vec_restore_avx512(void *area);
+void zp_vec_save_avx(void *area), zp_vec_restore_avx(void *area);
+void zp_vec_save_sse(void *area), zp_vec_restore_sse(void *area);
+
+/* The fallback for a CPU with AVX-512 but without 64-bit opmask moves (AVX512BW). */
+static void zp_vec_save_xsave(void *area)
+{
+	uint32_t lo = (uint32_t)zp_xsave_mask, hi = (uint32_t)(zp_xsave_mask >> 32);
+	__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+}
+
+static void zp_vec_restore_xsave(void *area)
+{
+	uint32_t lo = (uint32_t)zp_xsave_mask, hi = (uint32_t)(zp_xsave_mask >> 32);
+	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+}
+
+static void (*zp_vec_save_fn)(void *area) = zp_vec_save_sse;
+static void (*zp_vec_restore_fn)(void *area) = zp_vec_restore_sse;
+
+static inline void *zp_vec_area(struct zp_block *b, int level)
+{
+	return (char *)b + b->xsave_off + level * zp_xsave_size;
+}
+
 static inline void zp_vec_save(struct zp_block *b, int level)
 {
-	void *area = (char *)b + b->xsave_off + level * zp_xsave_size;
-	uint32_t lo = (uint32_t)zp_xsave_mask, hi = (uint32_t)(zp_xsave_mask >> 32);
-	if (zp_have_xsaveopt)
-		__asm__ volatile("xsaveopt64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
-	else
-		__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+	zp_vec_save_fn(zp_vec_area(b, level));
 }
 
 static inline void zp_vec_restore(struct zp_block *b, int level)
 {
-	void *area = (char *)b + b->xsave_off + level * zp_xsave_size;
-	uint32_t lo = (uint32_t)zp_xsave_mask, hi = (uint32_t)(zp_xsave_mask >> 32);
-	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+	zp_vec_restore_fn(zp_vec_area(b, level));
 }
 
 void zp_vec_init(void)
 {
 	uint32_t a, b, c, d;
+	/* x86-64 always has SSE: the default pair, in an area of 128 + 16 * 64 bytes. */
+	zp_xsave_mask = 0x2;
+	zp_xsave_size = 128 + 16 * 64;
 	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
 	if (!(c & (1u << 27))) /* OSXSAVE: the kernel enabled xsave */
 		return;
 	uint32_t x0lo, x0hi;
 	__asm__("xgetbv" : "=a"(x0lo), "=d"(x0hi) : "c"(0));
+	uint64_t xcr0 = ((uint64_t)x0hi << 32) | x0lo;
 	/* x87, SSE, AVX, AVX-512 opmask/ZMM_Hi256/Hi16_ZMM; never AMX tile data. */
-	zp_xsave_mask = (((uint64_t)x0hi << 32) | x0lo) & 0xe7;
-	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
-	zp_xsave_size = (b + 63) & ~63u; /* standard format size for XCR0 */
-	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(1));
-	zp_have_xsaveopt = a & 1;
+	zp_xsave_mask = xcr0 & 0xe7;
+	if ((xcr0 & 0xe0) == 0xe0) {
+		__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+		if (b & (1u << 30)) { /* AVX512BW: kmovq */
+			zp_vec_save_fn = zp_vec_save_avx512;
+			zp_vec_restore_fn = zp_vec_restore_avx512;
+			zp_xsave_size = 128 + 32 * 64;
+		} else {
+			zp_vec_save_fn = zp_vec_save_xsave;
+			zp_vec_restore_fn = zp_vec_restore_xsave;
+			__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
+			zp_xsave_size = (b + 63) & ~63u; /* standard format size for XCR0 */
+		}
+	} else if (xcr0 & 0x4) {
+		zp_vec_save_fn = zp_vec_save_avx;
+		zp_vec_restore_fn = zp_vec_restore_avx;
+	}
 }
 
 /* ---- the site set: return addresses of rewritten callq sites ---- */

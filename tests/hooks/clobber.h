@@ -4,7 +4,9 @@
  * Hazard (DESIGN.md §3 "vector state"): the kernel preserves xmm/ymm/zmm/opmask state across
  * a system call, but hook code (Go: X15, SIMD memmove; C: -O2 auto-vectorisation) clobbers
  * it. The loader must save and restore the extended state around any hook that does not
- * declare itself vector-free. The test hooks call zptest_clobber_vectors() on every call,
+ * declare itself vector-free, and the MXCSR and x87 control word a hook may change (the
+ * ABI lets a function change the MXCSR status flags; a system call changes nothing).
+ * The test hooks call zptest_clobber_vectors() on every call,
  * so a loader that forgets the save fails tests/probes/vector.c (and, in practice, any
  * program that keeps a value in a vector register across an inline syscall).
  *
@@ -28,10 +30,14 @@ static inline int zptest_vec_level_cached(void)
 	return l;
 }
 
-/* Sets every bit of every vector register (and of k0-7) to 1. */
+/* Sets every bit of every vector register (and of k0-7) to 1, and changes the MXCSR
+   (rounding toward zero, the inexact flag) and the x87 control word (rounding up). */
 static inline __attribute__((always_inline)) void zptest_clobber_vectors(void)
 {
 	int l = zptest_vec_level_cached();
+	static const unsigned mxcsr = 0x1f80 | 0x6000 | 0x20;
+	static const unsigned short fcw = 0x037f | 0x0800;
+	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" ::"m"(mxcsr), "m"(fcw));
 
 	if (l >= ZPTEST_VEC_AVX512) {
 		/* EVEX writes all 512 bits; vpternlogd $0xff = all ones whatever the inputs. */

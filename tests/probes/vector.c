@@ -257,6 +257,33 @@ static void run_gpr(const char *what, void (*fn)(void), const char *after)
 	ok(what);
 }
 
+/* MXCSR and the x87 control word survive a hooked call whose hook changes them. */
+static void run_control(void)
+{
+	const char *what = "mxcsr and x87 control word; shape mov $110,%eax";
+	unsigned saved_mxcsr, mxcsr = 0x1f80 | 0x4000 /* round down */, mxcsr_after;
+	unsigned short saved_fcw, fcw = 0x037f | 0x0400 /* round down */, fcw_after;
+	long ret;
+	__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(saved_mxcsr), "=m"(saved_fcw));
+	__asm__ volatile("ldmxcsr %[m]\n\t"
+			 "fldcw %[c]\n\t"
+			 "mov $110, %%eax\n\t"
+			 "syscall\n\t"
+			 "stmxcsr %[ma]\n\t"
+			 "fnstcw %[ca]"
+			 : "=&a"(ret), [ma] "=m"(mxcsr_after), [ca] "=m"(fcw_after)
+			 : [m] "m"(mxcsr), [c] "m"(fcw)
+			 : "rcx", "r11", "memory");
+	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" ::"m"(saved_mxcsr), "m"(saved_fcw));
+	if (ret != want)
+		fail("%s: getppid returned %ld, want %ld", what, ret, want);
+	if (mxcsr_after != mxcsr)
+		fail("%s: MXCSR = %#x after the system call, want %#x", what, mxcsr_after, mxcsr);
+	if (fcw_after != fcw)
+		fail("%s: x87 control word = %#x after the system call, want %#x", what, fcw_after, fcw);
+	ok(what);
+}
+
 int main(int argc, char **argv)
 {
 	probe_init("vector", argc, argv);
@@ -265,6 +292,7 @@ int main(int argc, char **argv)
 
 	run_gpr("general registers, rcx, rsp; shape mov $110,%eax", gpr_imm, gpr_imm_after);
 	run_gpr("general registers, rcx, rsp; shape mov mem,%rax", gpr_mem, gpr_mem_after);
+	run_control();
 	run_vec("xmm0-15; shape mov $110,%eax", vec_sse_imm, vec_sse_imm_after, 16, 16, 0);
 	run_vec("xmm0-15; shape mov mem,%rax", vec_sse_mem, vec_sse_mem_after, 16, 16, 0);
 	if (level >= ZPTEST_VEC_AVX) {
