@@ -57,6 +57,8 @@ int64_t zp_clone_raw(const struct zpoline_regs *r, struct zp_block *child);
 
 /* zp_dispatch.c */
 int64_t zp_dispatch(struct zp_frame *f);
+int64_t zp_syscall_clone(struct zpoline_regs *r);
+long zp_orig_next_clone(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 int64_t zp_dispatch_busy(struct zp_frame *f);
 void zp_child_start(struct zp_block *b);
 struct zp_block *zp_block_new(void);

@@ -31,6 +31,8 @@
  * the application's stack runs below it); otherwise the busy call was left for good
  * (a handler longjmp'ed out of it) and the block is freed again (zp_dispatch.c).
  */
+#include <asm/unistd.h>
+
 #include "zp_layout.h"
 
 	.text
@@ -110,6 +112,10 @@ zp_entry_main:
 	mov	%rsp, %rdi
 	cld
 	call	zp_dispatch		/* rax = result; callee-saved registers preserved */
+	mov	ZP_F_ACTION(%rsp), %rcx
+	test	%rcx, %rcx
+	jnz	.Laction
+.Lreload:
 	mov	ZP_F_RDI(%rsp), %rdi
 	mov	ZP_F_RSI(%rsp), %rsi
 	mov	ZP_F_RDX(%rsp), %rdx
@@ -119,6 +125,7 @@ zp_entry_main:
 	/* The block was another thread's: the thread now has its own; enter again. */
 	cmpq	$ZP_ACT_RETRY, ZP_F_ACTION(%rsp)
 	je	.Lretry
+.Lleave:
 	mov	ZP_F_RFLAGS(%rsp), %r11
 	pushq	%r11
 	popfq
@@ -126,7 +133,93 @@ zp_entry_main:
 	mov	ZP_F_RSP(%rsp), %rsp	/* leave the hook stack first ... */
 	movq	$1, %gs:ZP_BLK_IDLE	/* ... then release it (see the file comment) */
 	jmp	*%rcx
+
+/*
+ * What zp_dispatch left to do here, so that no `ret` runs between the kernel's return
+ * and the application (zp_call_hook_last in zp_dispatch.c says why).
+ */
+.Laction:
+	cmp	$ZP_ACT_SYSCALL, %rcx
+	jne	1f
+	mov	ZP_F_RAX(%rsp), %rax
+	mov	ZP_F_RDI(%rsp), %rdi
+	mov	ZP_F_RSI(%rsp), %rsi
+	mov	ZP_F_RDX(%rsp), %rdx
+	mov	ZP_F_R10(%rsp), %r10
+	mov	ZP_F_R8(%rsp), %r8
+	mov	ZP_F_R9(%rsp), %r9
+	syscall				/* keeps rdi..r9: they hold the application's values */
+	jmp	.Lleave
+1:	cmp	$ZP_ACT_HOOK, %rcx
+	jne	.Lreload		/* ZP_ACT_RETRY */
+	lea	ZP_F_HOOK_REGS(%rsp), %rdi
+	call	*ZP_F_HOOK_FN(%rsp)	/* rsp is the 16-byte aligned frame, as for zp_dispatch */
+	movq	$ZP_ACT_RETURN, ZP_F_ACTION(%rsp)
+	jmp	.Lreload
 	.size	zp_entry_main, . - zp_entry_main
+
+/*
+ * int64_t zpoline_syscall(struct zpoline_regs *r) — the hook API's system call
+ * (include/zpoline.h). The clone family goes to zp_syscall_clone (same numbers as
+ * zp_is_clone in zp_dispatch.c). It returns with `pop; jmp *`, not `ret`: a `ret` right
+ * after the kernel's return is mispredicted (see .Laction), an indirect jump to the
+ * same caller is not.
+ */
+	.globl	zpoline_syscall
+	.type	zpoline_syscall, @function
+	.p2align 4
+zpoline_syscall:
+	mov	ZP_F_RAX(%rdi), %rax
+	cmp	$__NR_clone, %eax	/* the kernel reads the number as an int */
+	je	1f
+	cmp	$__NR_fork, %eax
+	je	1f
+	cmp	$__NR_vfork, %eax
+	je	1f
+	cmp	$__NR_clone3, %eax
+	je	1f
+	mov	ZP_F_RSI(%rdi), %rsi
+	mov	ZP_F_RDX(%rdi), %rdx
+	mov	ZP_F_R10(%rdi), %r10
+	mov	ZP_F_R8(%rdi), %r8
+	mov	ZP_F_R9(%rdi), %r9
+	mov	ZP_F_RDI(%rdi), %rdi
+	syscall
+	pop	%rcx
+	jmp	*%rcx
+1:	jmp	zp_syscall_clone
+	.size	zpoline_syscall, . - zpoline_syscall
+
+/*
+ * long zp_orig_next(long nr, long a1, ..., long a6) — the original ABI's next_sys_call
+ * and the API's syscall6: zpoline_syscall with the arguments in registers (a6 on the
+ * stack). The clone family goes to zp_orig_next_clone.
+ */
+	.globl	zp_orig_next
+	.hidden	zp_orig_next
+	.type	zp_orig_next, @function
+	.p2align 4
+zp_orig_next:
+	cmp	$__NR_clone, %edi
+	je	1f
+	cmp	$__NR_fork, %edi
+	je	1f
+	cmp	$__NR_vfork, %edi
+	je	1f
+	cmp	$__NR_clone3, %edi
+	je	1f
+	mov	%rdi, %rax
+	mov	%rsi, %rdi
+	mov	%rdx, %rsi
+	mov	%rcx, %rdx
+	mov	%r8, %r10
+	mov	%r9, %r8
+	mov	8(%rsp), %r9
+	syscall
+	pop	%rcx
+	jmp	*%rcx
+1:	jmp	zp_orig_next_clone
+	.size	zp_orig_next, . - zp_orig_next
 
 /*
  * Busy path, on the current stack 128 bytes below the application's rsp:

@@ -64,14 +64,17 @@
 #define ZP_F_RFLAGS 0x80 /* application rflags at the system call */
 #define ZP_F_VIA 0x88    /* ZP_VIA_*: how the call arrived */
 #define ZP_F_ACTION 0x90 /* set by the C side: ZP_ACT_* */
-#define ZP_F_PAD 0x98
-#define ZP_FRAME_SIZE 0xa0
+#define ZP_F_HOOK_FN 0x98    /* ZP_ACT_HOOK: the hook function the entry calls */
+#define ZP_F_HOOK_REGS 0xa0  /* ZP_ACT_HOOK: its argument, a struct zpoline_regs copy */
+#define ZP_FRAME_SIZE 0xf0
 
 #define ZP_VIA_CALL 1 /* callq *%rax through the trampoline */
 #define ZP_VIA_JUMP 2 /* jmp *slot from a ShapeJump site */
 
-#define ZP_ACT_RETURN 0 /* return rax to the application */
-#define ZP_ACT_RETRY 1  /* a block was just installed: enter again from the top */
+#define ZP_ACT_RETURN 0  /* return rax to the application */
+#define ZP_ACT_RETRY 1   /* a block was just installed: enter again from the top */
+#define ZP_ACT_SYSCALL 2 /* perform the system call in the frame, then return */
+#define ZP_ACT_HOOK 3    /* call hook_fn(&hook_regs), then return what it returns */
 
 /* Offsets inside struct zp_block used by the assembly (checked by _Static_assert). */
 #define ZP_BLKOFF_BIRTH 0x40
@@ -89,7 +92,9 @@ struct zp_frame {
 	int64_t rax, rdi, rsi, rdx, r10, r8, r9;
 	uint64_t ret, rsp, flags;
 	uint64_t rbx, rbp, r12, r13, r14, r15;
-	uint64_t rflags, via, action, pad;
+	uint64_t rflags, via, action;
+	int64_t (*hook_fn)(void *regs);
+	uint64_t hook_regs[10];
 };
 
 /* Why a call did not reach the hook. */
