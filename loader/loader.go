@@ -133,7 +133,10 @@ func Start(cfg Config) (*Report, error) {
 			stages[i].Path = abs
 		}
 	}
+	// What the hook namespaces map is never rewritten, now or later (zp_newcode.c).
+	core.HookLoading(true)
 	loaded, msgs := hooklib.Choose(stages, cfg.Debug)
+	core.HookLoading(false)
 	for _, m := range msgs {
 		logf("%s", m)
 	}
@@ -143,6 +146,9 @@ func Start(cfg Config) (*Report, error) {
 		rep.Hook += " " + loaded.Path
 	}
 	core.RestoreSignals()
+	if err := enableNewCode(cfg); err != nil {
+		return nil, err
+	}
 	core.StartGoHooks()
 	return rep, nil
 }

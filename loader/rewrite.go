@@ -183,6 +183,9 @@ func rewriteProcess(mem *os.File, cfg Config, rep *Report) error {
 			}
 		}
 		mr.Stats = st
+		if fileKey, ok := cacheKey(m); ok {
+			registerFile(fileKey, m, sites) // for the C path of later mmaps of this file
+		}
 		if cfg.Debug {
 			for _, s := range sites {
 				logf("site %s: %s", m.Path, s)
@@ -296,6 +299,12 @@ func imageFor(cache map[string]*rewrite.Image, m procmaps.Mapping, code []byte) 
 // applySites writes the stubs, publishes the site set, then rewrites every site.
 // It returns which sites were written and which had changed since the scan.
 func applySites(mem *os.File, sites []rewrite.Site) (map[uint64]bool, []uint64, error) {
+	return applySitesWith(mem, sites, core.SetSites)
+}
+
+// applySitesWith is applySites with publish making the callq sites known to the entry
+// (core.SetSites at start-up; core.AddSites for code made executable later).
+func applySitesWith(mem *os.File, sites []rewrite.Site, publish func([]uint64) error) (map[uint64]bool, []uint64, error) {
 	sort.Slice(sites, func(i, j int) bool { return sites[i].Addr < sites[j].Addr })
 	var jumps []rewrite.Site
 	var calls []uint64
@@ -310,7 +319,7 @@ func applySites(mem *os.File, sites []rewrite.Site) (map[uint64]bool, []uint64, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := core.SetSites(calls); err != nil {
+	if err := publish(calls); err != nil {
 		return nil, nil, fmt.Errorf("site set: %w", err)
 	}
 	written := map[uint64]bool{}

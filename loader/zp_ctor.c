@@ -16,3 +16,9 @@ __attribute__((constructor)) static void zp_loader_ctor(void)
 {
 	zpolineStart();
 }
+
+/* The address of the exported new-code scanner, for internal/core (zp_newcode.c). */
+void *zp_loader_newcode_fn(void)
+{
+	return (void *)zpolineNewCode;
+}

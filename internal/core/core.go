@@ -9,12 +9,17 @@ package core
 #cgo LDFLAGS: -Wl,--wrap=pthread_create -Wl,--wrap=pthread_getattr_np
 #include <stdlib.h>
 #include "zp_core.h"
+#include "zp_syscall.h"
+#include <asm/unistd.h>
+static long zp_sys0_tid(void) { return zp_sys0(__NR_gettid); }
 
 static uint64_t zp_addr_entry_call(void) { return (uint64_t)zp_entry_call; }
 static uint64_t zp_addr_entry_jump(void) { return (uint64_t)zp_entry_jump; }
 static void *zp_addr_orig_slot(void) { return &zp_orig_hook_slot; }
 static void *zp_addr_api(void) { return (void *)&zp_api; }
 static void *zp_ptr(uint64_t addr) { return (void *)addr; }
+static void zp_set_newcode_fn(void *fn) { zp_newcode_go_fn = (int64_t (*)(uint64_t, uint64_t, uint64_t))fn; }
+static uint64_t zp_gettid(void) { return (uint64_t)zp_sys0_tid(); }
 */
 import "C"
 
@@ -210,3 +215,87 @@ func installGoHook(g GoHook) {
 
 // Abort ends the process with SIGABRT, whatever handler or mask the program set.
 func Abort() { C.zp_abort() }
+
+// SetNewCodeFunc makes fn (the C address of an exported Go function
+// `func(start, length, nr uint64) int64`) the scanner that zp_newcode.c calls, where Go
+// may run, for memory an mmap, mprotect or mremap has just made executable. It returns
+// the number of sites written, or a negative value on error.
+func SetNewCodeFunc(fn unsafe.Pointer) { C.zp_set_newcode_fn(fn) }
+
+// HookLoading marks the calling thread as the one loading the hook namespaces (on) or
+// ends it: executable memory mapped by this thread meanwhile is excluded from rewriting
+// for the life of the process. The caller must stay on one OS thread in between.
+func HookLoading(on bool) {
+	if on {
+		C.zp_newcode_hookload_tid = C.uint64_t(C.zp_gettid())
+	} else {
+		C.zp_newcode_hookload_tid = 0
+	}
+}
+
+// NewCodeExcluded reports whether [start, end) overlaps memory of the hook namespaces.
+func NewCodeExcluded(start, end uint64) bool {
+	return C.zp_newcode_excluded(C.uint64_t(start), C.uint64_t(end)) != 0
+}
+
+// AddSites adds callq sites (their return addresses) to the set the entry accepts,
+// keeping those already there. The caller serialises calls (the new-code lock).
+func AddSites(addrs []uint64) error {
+	if len(addrs) == 0 {
+		return nil
+	}
+	if r := C.zp_sites_add((*C.uint64_t)(unsafe.Pointer(&addrs[0])), C.uint64_t(len(addrs))); r < 0 {
+		return syscall.Errno(-r)
+	}
+	return nil
+}
+
+// FileKey identifies one executable mapping of one version of a file, as fstat(2) of
+// the mapped descriptor and the mmap arguments show it (the C path's lookup key).
+type FileKey struct {
+	Dev, Ino, Size, MtimeNs, Offset, Length uint64
+}
+
+// RegisterFile gives the C path (fork and vfork children, where Go cannot run) the
+// sites of a file mapping: rel holds each site's offset from the mapping's start. The
+// table is copied into C memory kept for the life of the process.
+func RegisterFile(k FileKey, rel []uint32) error {
+	var p *C.uint32_t
+	if len(rel) > 0 {
+		p = (*C.uint32_t)(C.malloc(C.size_t(4 * len(rel))))
+		copy(unsafe.Slice((*uint32)(unsafe.Pointer(p)), len(rel)), rel)
+	}
+	if r := C.zp_newcode_file_add(C.uint64_t(k.Dev), C.uint64_t(k.Ino), C.uint64_t(k.Size),
+		C.uint64_t(k.MtimeNs), C.uint64_t(k.Offset), C.uint64_t(k.Length), p, C.uint64_t(len(rel))); r < 0 {
+		return syscall.Errno(-r)
+	}
+	return nil
+}
+
+// New-code event kinds for LogNewCode, mirroring ZP_NC_HOW_*.
+const (
+	NewCodeGo      = C.ZP_NC_HOW_GO
+	NewCodeSkipped = C.ZP_NC_HOW_SKIPPED
+)
+
+// LogNewCode records one new-code event for the statistics written at exit; path is
+// copied into C memory kept for the life of the process.
+func LogNewCode(start, end uint64, how int, sites int, ns int64, path string) {
+	C.zp_newcode_log(C.uint64_t(start), C.uint64_t(end), C.uint64_t(how), C.uint64_t(sites),
+		C.uint64_t(ns), C.CString(path))
+}
+
+// NewCodeWait blocks until a thread where Go cannot run asks for new executable code to
+// be rewritten (zp_newcode.c), and returns the range and the system call that made it.
+// Only the loader's one worker goroutine calls it, locked to its OS thread.
+func NewCodeWait() (start, length, nr uint64) {
+	var s, l, n C.uint64_t
+	C.zp_newcode_worker_wait(&s, &l, &n)
+	return uint64(s), uint64(l), uint64(n)
+}
+
+// NewCodeDone answers the request NewCodeWait returned: sites written, or -1.
+func NewCodeDone(result int64) { C.zp_newcode_worker_done(C.int64_t(result)) }
+
+// NewCodeWorkerReady tells zp_newcode.c that a worker will serve requests (NewCodeWait).
+func NewCodeWorkerReady() { C.zp_newcode_worker_ready() }

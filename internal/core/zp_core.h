@@ -72,6 +72,55 @@ const struct zp_hook *zp_hook_current(void);
 long zp_orig_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 void zp_bypass_totals(uint64_t out[ZP_BYPASS_MAX + 2]);
 
+/* zp_newcode.c: code made executable after start-up (see there). */
+
+/* mmap, mprotect, mremap, pkey_mprotect: one shift and test for other numbers < 64. */
+#define ZP_NEWCODE_NR(nr)                                                                     \
+	((unsigned)(nr) < 64 ? ((1ull << 9 | 1ull << 10 | 1ull << 25) >> (unsigned)(nr)) & 1 \
+			     : (nr) == 329)
+
+struct zp_nc_stats {
+	uint64_t events;      /* calls that made memory executable */
+	uint64_t write_exec;  /* of which writable and executable at once (not covered later) */
+	uint64_t excluded;    /* hook namespaces: never rewritten */
+	uint64_t go_ranges, go_sites, go_ns; /* served by the Go path */
+	uint64_t worker_ranges, worker_sites, worker_ns; /* by the worker, for a no-Go thread */
+	uint64_t c_ranges, c_sites, c_ns;    /* served in C from the file table */
+	uint64_t unrewritten; /* Go could not run and the file table did not know the code */
+	uint64_t failed;      /* the Go or C path reported an error */
+	uint64_t exclude_overflow;
+};
+extern struct zp_nc_stats zp_nc_stats;
+
+/* How an event of the log was served. */
+enum { ZP_NC_HOW_GO = 1, ZP_NC_HOW_C_CACHED, ZP_NC_HOW_UNREWRITTEN, ZP_NC_HOW_SKIPPED };
+struct zp_nc_event {
+	uint64_t start, end, how, sites, ns;
+	const char *path; /* NUL-terminated, or 0 */
+};
+#define ZP_NC_EVENTS_MAX 64
+extern struct zp_nc_event zp_nc_events[ZP_NC_EVENTS_MAX];
+extern volatile uint32_t zp_nc_events_n;
+
+extern int64_t (*volatile zp_newcode_go_fn)(uint64_t start, uint64_t len, uint64_t why);
+extern volatile uint64_t zp_newcode_hookload_tid;
+void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret);
+int zp_newcode_excluded(uint64_t start, uint64_t end);
+int zp_newcode_file_add(uint64_t dev, uint64_t ino, uint64_t size, uint64_t mtime_ns, uint64_t offset,
+			uint64_t length, const uint32_t *rel, uint64_t n);
+void zp_newcode_log(uint64_t start, uint64_t end, uint64_t how, uint64_t sites, uint64_t ns,
+		    const char *path);
+char *zp_newcode_stats(char *p, char *end);
+void zp_newcode_worker_ready(void);
+void zp_newcode_worker_wait(uint64_t *start, uint64_t *len, uint64_t *nr);
+void zp_newcode_worker_done(int64_t result);
+
+/* zp_dispatch.c, for zp_newcode.c */
+int zp_sites_add(const uint64_t *addrs, uint64_t n);
+int zp_go_may_run(const struct zp_block *b);
+int64_t zp_go_call3(struct zp_block *b, int64_t (*fn)(uint64_t, uint64_t, uint64_t), uint64_t a0,
+		    uint64_t a1, uint64_t a2);
+
 /* zp_start.c */
 void zp_before_exit(const struct zp_hook *h, long status);
 long zp_map_fixed(uint64_t addr, uint64_t len, int prot);

@@ -248,8 +248,7 @@ void zp_vec_init(void)
 
 /* ---- the site set: return addresses of rewritten callq sites ---- */
 
-static uint64_t *volatile zp_sites;
-static uint64_t zp_sites_mask;
+static uint64_t *volatile zp_sites; /* t[-1] is the table's mask */
 
 static inline uint64_t zp_site_hash(uint64_t a)
 {
@@ -258,10 +257,11 @@ static inline uint64_t zp_site_hash(uint64_t a)
 
 int zp_site_known(uint64_t addr)
 {
-	uint64_t *t = zp_sites;
+	uint64_t *t = __atomic_load_n(&zp_sites, __ATOMIC_ACQUIRE);
 	if (!t)
 		return 0;
-	for (uint64_t i = zp_site_hash(addr) & zp_sites_mask;; i = (i + 1) & zp_sites_mask) {
+	uint64_t mask = t[-1]; /* each table carries its own mask: tables are replaced */
+	for (uint64_t i = zp_site_hash(addr) & mask;; i = (i + 1) & mask) {
 		uint64_t v = t[i];
 		if (v == addr)
 			return 1;
@@ -276,20 +276,43 @@ int zp_sites_set(const uint64_t *addrs, uint64_t n)
 	uint64_t cap = 1024;
 	while (cap < 2 * n + 2)
 		cap <<= 1;
-	long m = zp_sys6(__NR_mmap, 0, cap * 8, PROT_READ | PROT_WRITE,
+	long m = zp_sys6(__NR_mmap, 0, cap * 8 + 8, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m < 0 && m > -4096)
 		return (int)m;
-	uint64_t *t = (uint64_t *)m, mask = cap - 1;
+	uint64_t *t = (uint64_t *)m + 1, mask = cap - 1;
+	t[-1] = mask;
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t i = zp_site_hash(addrs[k]) & mask;
 		while (t[i] != 0 && t[i] != addrs[k])
 			i = (i + 1) & mask;
 		t[i] = addrs[k];
 	}
-	zp_sites_mask = mask;
 	__atomic_store_n(&zp_sites, t, __ATOMIC_RELEASE);
 	return 0;
+}
+
+/*
+ * Adds n sites (code mapped after start-up): a new table holding the old entries and the
+ * new ones replaces the old, which stays mapped (a reader may still be in it). Callers
+ * are serialised by zp_newcode.c's lock. 0 or -errno.
+ */
+int zp_sites_add(const uint64_t *addrs, uint64_t n)
+{
+	uint64_t *old = zp_sites, cap = old ? old[-1] + 1 : 0;
+	long m = zp_sys6(__NR_mmap, 0, (cap + n) * 8, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m < 0 && m > -4096)
+		return (int)m;
+	uint64_t *all = (uint64_t *)m, k = 0;
+	for (uint64_t i = 0; i < cap; i++)
+		if (old[i])
+			all[k++] = old[i];
+	for (uint64_t i = 0; i < n; i++)
+		all[k++] = addrs[i];
+	int r = zp_sites_set(all, k);
+	zp_sys2(__NR_munmap, m, (cap + n) * 8);
+	return r;
 }
 
 /* ---- fatal conditions ---- */
@@ -622,6 +645,24 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f,
 			    int level);
 
+/* For zp_newcode.c: may Go run on this thread now (zp_go_blocked)? */
+int zp_go_may_run(const struct zp_block *b)
+{
+	return zp_go_blocked(b) < 0;
+}
+
+/* For zp_newcode.c: calls a Go function the way Go hooks are called. */
+int64_t zp_go_call3(struct zp_block *b, int64_t (*fn)(uint64_t, uint64_t, uint64_t), uint64_t a0,
+		    uint64_t a1, uint64_t a2)
+{
+	zp_vec_save(b, 0);
+	b->in_go = 1;
+	int64_t ret = fn(a0, a1, a2);
+	b->in_go = 0;
+	zp_vec_restore(b, 0);
+	return ret;
+}
+
 /*
  * With a Go hook, the program's signal handlers are wrapped. Go must not run inside a
  * signal handler (cgo does not support calls into Go from one): zp_sig_wrap counts the
@@ -758,6 +799,12 @@ int64_t zp_dispatch(struct zp_frame *f)
 		__atomic_store_n(&b->state, ZP_BLOCK_EXITING, __ATOMIC_RELEASE);
 	}
 	b->calls++;
+	if (__builtin_expect(ZP_NEWCODE_NR(nr), 0)) {
+		/* Performed here, not by the entry's fast actions: the result is needed. */
+		int64_t ret = zp_call_hook(h, b, f, 0);
+		zp_newcode_after(b, f, ret); /* new executable code is rewritten before it runs */
+		return ret;
+	}
 	return zp_call_hook_last(h, b, f);
 }
 

@@ -268,6 +268,8 @@ static void zp_write_stats(void)
 	}
 	p = zp_put(p, "\n");
 	zp_sys3(__NR_write, zp_stats_fd, buf, p - buf);
+	char nc[8192];
+	zp_sys3(__NR_write, zp_stats_fd, nc, zp_newcode_stats(nc, nc + sizeof nc) - nc);
 }
 
 /*

@@ -25,6 +25,8 @@
 #include "clobber.h"
 
 #define TESTHOOK_NR_GETPPID 110
+#define TESTHOOK_NR_COUNT 499
+static long testhook_count;
 #ifndef TESTHOOK_PPID
 #define TESTHOOK_PPID 4242
 #endif
@@ -67,6 +69,10 @@ __attribute__((visibility("default"))) int64_t zpoline_hook_function(struct zpol
 	zptest_clobber_vectors();
 	if (regs->rax == TESTHOOK_NR_GETPPID)
 		return TESTHOOK_PPID;
+	/* tests/probes/newcode.c: a number the kernel does not know, counted, so that a
+	   probe sees every call reach the hook exactly once (1, 2, 3, ... per process). */
+	if (regs->rax == TESTHOOK_NR_COUNT)
+		return __atomic_add_fetch(&testhook_count, 1, __ATOMIC_RELAXED);
 	return testhook_raw_syscall(regs);
 }
 
