@@ -2,6 +2,7 @@ package loader
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
@@ -145,7 +146,11 @@ func rewriteProcess(mem *os.File, cfg Config, rep *Report) error {
 				continue
 			}
 		}
-		key, cacheable := cacheKey(m)
+		fileKey, isFile := cacheKey(m)
+		key, cacheable := fileKey, isFile
+		if m.Path == "[vdso]" {
+			key, cacheable = vdsoKey(code), true
+		}
 		cacheable = cacheable && cfg.CacheDir != ""
 		var sites []rewrite.Site
 		var st rewrite.Stats
@@ -183,7 +188,7 @@ func rewriteProcess(mem *os.File, cfg Config, rep *Report) error {
 			}
 		}
 		mr.Stats = st
-		if fileKey, ok := cacheKey(m); ok {
+		if isFile {
 			registerFile(fileKey, m, sites) // for the C path of later mmaps of this file
 		}
 		if cfg.Debug {
@@ -233,6 +238,14 @@ func cacheKey(m procmaps.Mapping) (sitecache.Key, bool) {
 	}
 	return sitecache.Key{Dev: st.Dev, Ino: st.Ino, Size: st.Size, MtimeNs: st.Mtim.Nano(),
 		Offset: m.Offset, Length: m.Size()}, true
+}
+
+// vdsoKey identifies the vDSO for the site cache by its bytes (it has no file): the
+// same kernel maps the same vDSO into every process, so its sites are decoded once.
+func vdsoKey(code []byte) sitecache.Key {
+	sum := sha256.Sum256(code)
+	return sitecache.Key{Ino: binary.LittleEndian.Uint64(sum[:8]), Size: int64(len(code)),
+		Length: uint64(len(code))}
 }
 
 // ownMapping finds the mapping that holds addr (an address inside the loader).

@@ -84,8 +84,13 @@ func transfer(entry uint64) []byte {
 // end, with a NOP tail where no jump fits.
 func chain(code []byte, start, end int) {
 	const nop = 0x90
-	// hops[p]: cost to reach end from a pair at p; NOPs cost a quarter of a jump.
-	cost := map[int]float64{end: 0}
+	// cost[p-start]: cost to reach end from a pair at p (-1: none yet); NOPs cost a
+	// quarter of a jump.
+	cost := make([]float64, end-start+1)
+	for i := range cost {
+		cost[i] = -1
+	}
+	cost[end-start] = 0
 	for p := end - 2; p >= start; p -= 2 {
 		best, bestD := -1.0, -1
 		for d := 0x4e; d >= 0x40; d -= 2 {
@@ -93,8 +98,8 @@ func chain(code []byte, start, end int) {
 			if t > end {
 				continue
 			}
-			c, ok := cost[t]
-			if !ok {
+			c := cost[t-start]
+			if c < 0 {
 				continue
 			}
 			if best < 0 || 1+c < best {
@@ -104,12 +109,12 @@ func chain(code []byte, start, end int) {
 		if bestD < 0 {
 			// tail: NOPs to end
 			code[p], code[p+1] = nop, nop
-			cost[p] = float64(end-p) / 4
-			cost[p+1] = float64(end-p-1) / 4
+			cost[p-start] = float64(end-p) / 4
+			cost[p+1-start] = float64(end-p-1) / 4
 			continue
 		}
 		code[p], code[p+1] = 0xeb, byte(bestD)
-		cost[p] = best
+		cost[p-start] = best
 	}
 }
 
