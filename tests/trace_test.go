@@ -9,6 +9,7 @@ package tests
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -350,5 +351,142 @@ func TestTraceSignalStatus(t *testing.T) {
 	r := traceRun(t, bin, "trace", "-o", "/dev/null", "--", "/bin/sh", "-c", "kill -SEGV $$")
 	if r.exited || r.signal != syscall.SIGSEGV {
 		t.Errorf("want death by SIGSEGV\n%s", r)
+	}
+}
+
+// Calls made before the loader's constructor runs, in every program image: the dynamic
+// loader mapping the libraries (and the loader's own start-up, which is never traced).
+// `zpoline trace` cannot see them; strace does. Each may be missing up to
+// preCtorPerExec times per execve.
+var preCtorCalls = map[string]bool{
+	"execve": true, "brk": true, "mmap": true, "access": true, "openat": true, "newfstatat": true,
+	"close": true, "read": true, "pread64": true, "mprotect": true, "munmap": true, "arch_prctl": true,
+	"set_tid_address": true, "set_robust_list": true, "rseq": true, "prlimit64": true, "getrandom": true,
+}
+
+const preCtorPerExec = 25
+
+// Calls whose number varies from run to run, or under strace, with the tolerated
+// difference (strace count minus zpoline count, inclusive bounds).
+var tolerance = map[string][2]int{
+	"futex":        {-1 << 20, 1 << 20}, // lock contention, slower under strace
+	"rt_sigreturn": {0, 1 << 20},        // never shown to a hook (the loader runs it directly)
+	"wait4":        {-2, 2},             // WNOHANG polling races with children
+	"read":         {-4, 1 << 20},       // pipe reads split differently (and ld.so's reads)
+	// The loader's Go runtime has handlers for SIGBUS, SIGFPE, SIGSEGV and SIGURG, so a
+	// child that resets every non-default handler (python's subprocess) makes more calls.
+	"rt_sigaction":   {-8, 8},
+	"rt_sigprocmask": {-2, 2},
+}
+
+// TestTraceCompleteness compares `zpoline stat` with `strace -f -c` of the same program run
+// natively: the same names, equal counts for the listed deterministic calls, the stated
+// tolerance for the others, and nothing but pre-constructor calls missing.
+func TestTraceCompleteness(t *testing.T) {
+	bin := needTrace(t)
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (.ci/run installs it)")
+	}
+	dir := t.TempDir()
+	bashScript := filepath.Join(dir, "tree.sh")
+	pyScript := filepath.Join(dir, "tree.py")
+	if err := os.WriteFile(bashScript, []byte(`echo hello | /bin/cat > /dev/null
+( /bin/echo sub > /dev/null; exit 0 )
+x=$(/bin/echo cmd)
+exit 0
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pyScript, []byte(`import threading, subprocess
+def work():
+    with open("/etc/hostname") as f: f.read()
+ts = [threading.Thread(target=work) for _ in range(3)]
+for t in ts: t.start()
+for t in ts: t.join()
+subprocess.run(["/bin/echo", "child"], stdout=subprocess.DEVNULL, check=True)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		argv  []string
+		exact []string // deterministic calls: equal counts
+	}{
+		{"bash", []string{"/bin/bash", bashScript},
+			[]string{"clone", "pipe2", "dup2", "fcntl", "getpid", "getppid", "lseek", "write", "uname", "sysinfo"}},
+		{"python3", []string{"/usr/bin/python3", pyScript},
+			[]string{"clone3", "vfork", "pipe2", "dup2", "close_range", "getdents64", "lseek", "write", "epoll_create1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stOut := filepath.Join(dir, c.name+".strace")
+			zpOut := filepath.Join(dir, c.name+".zpoline")
+			st := run(t, runSpec{args: append([]string{strace, "-f", "-c", "-o", stOut}, c.argv...), env: baseEnv()})
+			if !st.ok() {
+				t.Fatalf("strace\n%s", st)
+			}
+			zp := traceRun(t, bin, append([]string{"stat", "-o", zpOut, "--"}, c.argv...)...)
+			if !zp.ok() {
+				t.Fatalf("zpoline stat\n%s", zp)
+			}
+			stText, _ := os.ReadFile(stOut)
+			zpText, _ := os.ReadFile(zpOut)
+			want, _ := parseSummary(t, string(stText))
+			got, _ := parseSummary(t, string(zpText))
+			report := "--- strace -f -c ---\n" + string(stText) + "--- zpoline stat ---\n" + string(zpText)
+			execs := want["execve"]
+			if got["execve"] != execs-1 {
+				t.Errorf("execve: strace %d, zpoline %d; want one less (the first exec runs before the loader)\n%s",
+					execs, got["execve"], report)
+			}
+			for _, name := range c.exact {
+				if want[name] == 0 || got[name] != want[name] {
+					t.Errorf("%s: strace %d, zpoline %d; want equal, nonzero counts", name, want[name], got[name])
+				}
+			}
+			for name, n := range got {
+				if name != "total" && want[name] == 0 {
+					t.Errorf("zpoline reports %s (%d) which strace never saw", name, n)
+				}
+			}
+			for name, n := range want {
+				d := n - got[name]
+				switch tol, ok := tolerance[name]; {
+				case name == "total" || name == "execve":
+				case ok:
+					if d < tol[0] || d > tol[1] {
+						t.Errorf("%s: strace %d, zpoline %d; tolerated difference %d..%d", name, n, got[name], tol[0], tol[1])
+					}
+				case preCtorCalls[name]:
+					if d < 0 || d > preCtorPerExec*execs {
+						t.Errorf("%s: strace %d, zpoline %d; want at most %d fewer (calls before the loader's constructor)",
+							name, n, got[name], preCtorPerExec*execs)
+					}
+				case d != 0:
+					t.Errorf("%s: strace %d, zpoline %d; want equal counts", name, n, got[name])
+				}
+			}
+			if t.Failed() {
+				t.Log(report)
+			}
+		})
+	}
+}
+
+// The loader's own Go runtime threads call libc (malloc's arena set-up, gettid); the
+// loader marks those calls (ZPOLINE_REGS_RUNTIME) and the recorder leaves them out. bash
+// and true are single-threaded: a line with a tid would be a runtime thread's.
+func TestTraceNoLoaderThreads(t *testing.T) {
+	bin := needTrace(t)
+	for i := 0; i < 3; i++ {
+		r := traceRun(t, bin, "trace", "--", "/bin/bash", "-c", "/bin/true; /bin/true; (exit 0)")
+		if !r.ok() {
+			t.Fatalf("\n%s", r)
+		}
+		for _, l := range outputLines(r.stderr) {
+			if strings.Contains(l, " tid ") {
+				t.Fatalf("a call of a thread that the program never created: %q\n%s", l, r)
+			}
+		}
 	}
 }

@@ -641,7 +641,8 @@ ZP_EXPORT int64_t zpoline_hook_function(struct zpoline_regs *regs)
 	uint32_t tid;
 	int shared = 0;
 
-	if (__atomic_load_n(&zp_ring, __ATOMIC_ACQUIRE) == NULL)
+	/* Not traced: no ring, or a call of the loader's own runtime (never the program's). */
+	if (__atomic_load_n(&zp_ring, __ATOMIC_ACQUIRE) == NULL || (regs->flags & ZPOLINE_REGS_RUNTIME))
 		return zp_perform(regs);
 	tid = zp_gettid();
 	zp_rec_init(&b, buf, ZP_REC_CALL, 0, tid, nr, args);
