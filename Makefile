@@ -10,6 +10,7 @@ PREFIX  ?= /usr/local
 
 LOADER  := $(BUILD)/libzpoline.so
 IMPL    := $(BUILD)/libzpoline_hook_impl.so
+TRACE   := $(BUILD)/libzpoline_trace.so
 SAMPLES := $(BUILD)/zpoline_samples
 GOEXAMPLES := $(BUILD)/libzpoline_go_getppid.so $(BUILD)/libzpoline_go_pass.so $(BUILD)/libzpoline_go_deny_unlink.so
 # Example hook libraries on the C ABI: examples/c-hook (C), examples/rust-hook (Rust, rustc only).
@@ -21,7 +22,7 @@ GEN     := $(BUILD)/gen
 
 .PHONY: all loader test demo bench install clean FORCE
 
-all: loader $(IMPL) $(SAMPLES) $(GOEXAMPLES) $(CABI_EXAMPLES) $(CLI) test-artifacts
+all: loader $(IMPL) $(TRACE) $(SAMPLES) $(GOEXAMPLES) $(CABI_EXAMPLES) $(CLI) test-artifacts
 
 include tests/Makefile.inc
 
@@ -80,6 +81,21 @@ $(IMPL): hooks/impl/src/zp_hook_impl.c include/zpoline.h $(GEN)/zp_systab.h
 	@mkdir -p $(@D)
 	$(CC) $(IMPL_CFLAGS) -o $@ hooks/impl/src/zp_hook_impl.c
 
+# The recorder of `zpoline trace`: the same rules as the default hook library (no libc, no
+# vector registers), a larger frame (one record with its memory copies is built on the
+# stack), and the capture rules generated from the decode package.
+TRACE_CFLAGS := $(filter-out -Wframe-larger-than=1024,$(IMPL_CFLAGS)) -Wframe-larger-than=40000 \
+	-fno-stack-protector -Ihooks/trace/src
+CAPTURE_SRC := $(filter-out %_test.go,$(wildcard decode/*.go hooks/trace/cmd/gen-capture-h/*.go))
+$(GEN)/zp_capture.h: $(CAPTURE_SRC) $(SYSTAB_SRC)
+	@mkdir -p $(@D)
+	$(GO) run ./hooks/trace/cmd/gen-capture-h -o $@
+$(TRACE): hooks/trace/src/zp_trace.c hooks/trace/src/zp_trace_ring.h include/zpoline.h \
+		$(GEN)/zp_systab.h $(GEN)/zp_capture.h
+	@mkdir -p $(@D)
+	$(CC) $(TRACE_CFLAGS) -o $@.new hooks/trace/src/zp_trace.c
+	mv $@.new $@
+
 test: all
 	ZPOLINE_BUILD=$(ABS) $(GO) test -count=1 -timeout 40m ./...
 
@@ -93,7 +109,7 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(LOADER) $(IMPL) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(LOADER) $(IMPL) $(TRACE) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 include/zpoline.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 

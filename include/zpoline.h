@@ -62,6 +62,9 @@ struct zpoline_regs {
 
 /* zpoline_regs.flags */
 #define ZPOLINE_REGS_SIGNAL 0x1u /* reserved: set when the call came from a signal handler */
+/* The call comes from a thread of the loader's own Go runtime (libc called by runtime/cgo,
+   e.g. malloc's arena set-up in a new runtime thread), not from the program. */
+#define ZPOLINE_REGS_RUNTIME 0x2u
 
 /* zpoline-rs hook: returns the system call's result (or -errno). */
 typedef int64_t (*zpoline_hook_fn)(struct zpoline_regs *regs);

@@ -2,6 +2,8 @@
 // (libzpoline.so), and checks whether this machine can do it.
 //
 //	zpoline run [flags] -- prog args...   run prog under the loader (exec: same pid, same status)
+//	zpoline trace [flags] -- prog args... print its system calls and its children's, like strace -f
+//	zpoline stat [flags] -- prog args...  count them, like strace -c -f
 //	zpoline doctor [--json]               check the machine, with the fix for each failure
 //
 // Errors are one line on stderr, "zpoline: <cause>; <fix>", like the loader's own. Status 2
@@ -44,7 +46,7 @@ type command struct {
 // the commands' own code looks them up, which a variable initialiser cannot do).
 var commands []*command
 
-func init() { commands = []*command{runCommand, doctorCommand, helpCommand} }
+func init() { commands = []*command{runCommand, traceCommand, statCommand, doctorCommand, helpCommand} }
 
 func lookup(name string) *command {
 	for _, c := range commands {
@@ -85,6 +87,8 @@ Examples:
   zpoline doctor
   zpoline run -- ls -la /usr                   # the default hook traces every call
   zpoline run --hook builtin:pass --stats - -- /bin/true
+  zpoline trace -e trace=file -- ls /tmp           # strace-style lines
+  zpoline stat -- python3 -c 'print(1)'           # the strace -c table
 `)
 	return b.String()
 }

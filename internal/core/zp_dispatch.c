@@ -603,6 +603,10 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 	struct zpoline_regs r = {f->rax, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9,
 				 f->ret, f->rsp, f->flags};
 	int64_t ret;
+	/* Calls of the loader's own Go runtime threads (libc on behalf of runtime/cgo) are
+	   marked, so a tracer can leave them out. */
+	if (b && b->no_go == ZP_BYPASS_GO_RUNTIME)
+		r.flags |= ZPOLINE_REGS_RUNTIME;
 	if (h->kind == ZP_HOOK_GO) {
 		int why = level ? ZP_BYPASS_NESTED : zp_go_blocked(b);
 		if (!zp_go_wants(h, r.rax))

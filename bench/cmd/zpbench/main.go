@@ -40,6 +40,7 @@ type options struct {
 	mean        bool          // per-call figures: mean over the loop instead of median chunk
 	python      string        // the Python interpreter measured in section 3
 	timeout     time.Duration // per-process limit; a process running longer is a failure
+	traceOnly   bool          // run only section 7 (zpoline trace vs strace)
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.BoolVar(&o.mean, "mean", false, "per-call figures: mean over each loop instead of the median over its chunks")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter for the start-up section")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "limit for any one process")
+	flag.BoolVar(&o.traceOnly, "trace-only", false, "run only section 7, zpoline trace against strace")
 	flag.Parse()
 	if o.trials < 1 || o.startupRuns < 1 || o.memTrials < 1 {
 		fatalf("-trials, -startup-runs and -mem-trials must be at least 1")
@@ -74,6 +76,10 @@ func main() {
 
 	b.printHeader()
 	b.preflight()
+	if o.traceOnly {
+		printTrace(b.measureTrace())
+		return
+	}
 
 	pc := b.measurePerCall()
 	pc.print(b)
@@ -86,6 +92,7 @@ func main() {
 	ls.print(b, mem)
 	mem.print(b)
 	printTargets(b, sw, su, mem, pc)
+	printTrace(b.measureTrace())
 
 	steal1, total1 := cpuTimes()
 	stealPct := 0.0
