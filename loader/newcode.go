@@ -135,7 +135,7 @@ func rewriteNewCode(start, end uint64) (int, error) {
 				logf("new code site %s: %s", name, s)
 			}
 		}
-		written, _, err := applySitesWith(mem, sites, core.AddSites)
+		written, _, err := applySitesWith(mem, sites, true)
 		if err != nil {
 			return total, err
 		}

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -24,7 +23,7 @@ import (
 )
 
 // ErrNoStubSpace: no low address was free for the jump stubs.
-var ErrNoStubSpace = errors.New("no free address below 2 GiB for the jump stubs")
+var ErrNoStubSpace = core.ErrNoStubSpace
 
 // Why the code is written the way it is (the patching protocol):
 //
@@ -46,12 +45,9 @@ var ErrNoStubSpace = errors.New("no free address below 2 GiB for the jump stubs"
 //     without a site are never written, so they stay shared with the page cache.
 //  6. Clone-family sites are written first: from then on every new thread is made by
 //     the loader and gets a block of its own (zp_dispatch.c explains the rest).
-
-// stubRecord is the size of one ShapeJump stub: [slot: 8 bytes][code].
-const stubRecord = 48
-
-// stubBase is the first address tried for the stub pages.
-const stubBase = 0x10000
+//
+// Steps 1 (stubs and site set), 3, 5 and 6 are internal/core/zp_apply.c, shared with
+// the warm start, which applies cached sites before the Go runtime is ready.
 
 // Report describes what start-up did, for ZPOLINE_STATS and ZPOLINE_DEBUG.
 type Report struct {
@@ -312,175 +308,33 @@ func imageFor(cache map[string]*rewrite.Image, m procmaps.Mapping, code []byte) 
 // applySites writes the stubs, publishes the site set, then rewrites every site.
 // It returns which sites were written and which had changed since the scan.
 func applySites(mem *os.File, sites []rewrite.Site) (map[uint64]bool, []uint64, error) {
-	return applySitesWith(mem, sites, core.SetSites)
+	return applySitesWith(mem, sites, false)
 }
 
-// applySitesWith is applySites with publish making the callq sites known to the entry
-// (core.SetSites at start-up; core.AddSites for code made executable later).
-func applySitesWith(mem *os.File, sites []rewrite.Site, publish func([]uint64) error) (map[uint64]bool, []uint64, error) {
-	sort.Slice(sites, func(i, j int) bool { return sites[i].Addr < sites[j].Addr })
-	var jumps []rewrite.Site
-	var calls []uint64
-	for _, s := range sites {
-		if s.Shape == rewrite.ShapeJump {
-			jumps = append(jumps, s)
-		} else {
-			calls = append(calls, s.Addr)
-		}
+// applySitesWith is applySites; with add, the callq sites are added to the set the
+// entry accepts instead of replacing it (code made executable after start-up).
+func applySitesWith(mem *os.File, sites []rewrite.Site, add bool) (map[uint64]bool, []uint64, error) {
+	ranges := make([]core.Range, 0, len(readableMaps))
+	for _, m := range readableMaps {
+		ranges = append(ranges, core.Range{Start: m.Start, End: m.End})
 	}
-	stubs, err := buildStubs(mem, jumps)
+	ok, err := core.ApplySites(int(mem.Fd()), sites, ranges, add)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("rewrite sites: %w", err)
 	}
-	if err := publish(calls); err != nil {
-		return nil, nil, fmt.Errorf("site set: %w", err)
-	}
-	written := map[uint64]bool{}
+	written := make(map[uint64]bool, len(sites))
 	var changed []uint64
-	var spans []span
-	for _, s := range sites {
-		patch := []byte{0xff, 0xd0} // callq *%rax
-		if s.Shape == rewrite.ShapeJump {
-			patch = make([]byte, s.End()-s.Start)
-			patch[0], patch[1], patch[2] = 0xff, 0x24, 0x25 // jmp *abs32
-			binary.LittleEndian.PutUint32(patch[3:], uint32(stubs[s.Addr]))
-			for i := rewrite.JumpLen; i < len(patch); i++ {
-				patch[i] = 0xcc
-			}
-		}
-		want := append(append([]byte{}, s.Prefix...), 0x0f, 0x05)
-		if s.Insn == rewrite.InsnSysenter {
-			want[len(want)-1] = 0x34
-		}
-		cur, err := read(mem, s.Start, uint64(len(want)))
-		if err != nil || !bytes.Equal(cur, want) {
+	for i, s := range sites {
+		written[s.Addr] = ok[i]
+		if !ok[i] {
 			changed = append(changed, s.Addr)
-			written[s.Addr] = false
-			continue
-		}
-		spans = addPatch(mem, spans, s.Start, patch)
-		if isClone(s.Nr) {
-			spans[len(spans)-1].clone = true
-		}
-		written[s.Addr] = true
-	}
-	// The clone family first. A thread inherits its creator's %gs base, so a thread
-	// created through a clone the loader did not see would share its creator's block
-	// (and hook stack) once the creator has one; the creator gets one at its first
-	// hooked call. With the clone sites rewritten before any other, every thread made
-	// after a creator's first hooked call is made by the loader, with its own block.
-	sort.SliceStable(spans, func(i, j int) bool { return spans[i].clone && !spans[j].clone })
-	for _, sp := range spans {
-		if _, err := mem.WriteAt(sp.bytes, int64(sp.start)); err != nil {
-			return nil, nil, fmt.Errorf("rewrite sites at %#x: %w", sp.start, err)
 		}
 	}
 	return written, changed, nil
 }
 
-// A span is one write through /proc/self/mem: the patches of the sites in it, and the
-// current bytes between them. One write per group of sites on the same page instead
-// of one per site; pages without a site are never written (never copied-on-write).
-type span struct {
-	start uint64
-	bytes []byte
-	clone bool // holds a clone-family site (written first)
-}
-
-// isClone reports whether nr is clone, clone3, fork or vfork.
-func isClone(nr int64) bool {
-	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3 || nr == unix.SYS_FORK || nr == unix.SYS_VFORK
-}
-
-// addPatch adds patch at addr to the last span when it starts on the page where that
-// span ends, else opens a new span. Sites come in address order.
-func addPatch(mem *os.File, spans []span, addr uint64, patch []byte) []span {
-	if n := len(spans); n > 0 {
-		last := &spans[n-1]
-		end := last.start + uint64(len(last.bytes))
-		if addr >= end && addr>>12 == (end-1)>>12 {
-			gap, err := read(mem, end, addr-end)
-			if err == nil {
-				last.bytes = append(append(last.bytes, gap...), patch...)
-				return spans
-			}
-		}
-	}
-	return append(spans, span{start: addr, bytes: append([]byte{}, patch...)})
-}
-
 // readableMaps are the readable executable mappings of the process, as scanned.
 var readableMaps []procmaps.Mapping
-
-// readable reports whether [addr, addr+n) lies in one readable mapping.
-func readable(addr, n uint64) bool {
-	for _, m := range readableMaps {
-		if m.Start <= addr && addr+n <= m.End {
-			return true
-		}
-	}
-	return false
-}
-
-// read returns a copy of n bytes of this process's memory at addr: read in place where
-// the mapping is readable, else through /proc/self/mem.
-func read(mem *os.File, addr, n uint64) ([]byte, error) {
-	if readable(addr, n) {
-		return bytes.Clone(core.Memory(addr, n)), nil
-	}
-	b := make([]byte, n)
-	_, err := mem.ReadAt(b, int64(addr))
-	return b, err
-}
-
-// buildStubs writes one stub per ShapeJump site into fresh low memory and returns the
-// address of each site's slot. A stub runs the displaced mov, loads the return
-// address into rcx and jumps to zp_entry_jump:
-//
-//	slot:  .quad code
-//	code:  <displaced mov $nr,%eax>
-//	       movabs $site_end, %rcx      48 b9 imm64
-//	       jmp *entry_slot             ff 24 25 abs32
-func buildStubs(mem *os.File, jumps []rewrite.Site) (map[uint64]uint64, error) {
-	slots := map[uint64]uint64{}
-	if len(jumps) == 0 {
-		return slots, nil
-	}
-	size := uint64(16 + stubRecord*len(jumps))
-	size = (size + 4095) &^ 4095
-	var base uint64
-	for a := uint64(stubBase); a+size < 1<<31; a += 0x100000 {
-		if err := core.MapFixed(a, size, syscall.PROT_READ|syscall.PROT_EXEC); err == nil {
-			base = a
-			break
-		}
-	}
-	if base == 0 {
-		return nil, ErrNoStubSpace
-	}
-	buf := make([]byte, size)
-	binary.LittleEndian.PutUint64(buf[0:], core.EntryJump()) // entry_slot at base
-	for i, s := range jumps {
-		off := 16 + stubRecord*i
-		rec := buf[off : off+stubRecord]
-		code := base + uint64(off) + 8
-		binary.LittleEndian.PutUint64(rec[0:], code)
-		c := rec[8:8]
-		c = append(c, s.Prefix...)
-		c = append(c, 0x48, 0xb9)
-		c = binary.LittleEndian.AppendUint64(c, s.End())
-		c = append(c, 0xff, 0x24, 0x25)
-		c = binary.LittleEndian.AppendUint32(c, uint32(base))
-		if len(c) > stubRecord-8 {
-			return nil, fmt.Errorf("stub for %#x: %d bytes", s.Addr, len(c))
-		}
-		slots[s.Addr] = base + uint64(off)
-	}
-	if _, err := mem.WriteAt(buf, int64(base)); err != nil {
-		return nil, fmt.Errorf("write stubs: %w", err)
-	}
-	return slots, nil
-}
 
 // openELF opens an ELF file without os.Open, which would start the Go runtime's network
 // poller and leave its descriptors in the program. The caller closes the *os.File.

@@ -11,6 +11,7 @@ package core
 #include "zp_core.h"
 #include "zp_syscall.h"
 #include <asm/unistd.h>
+#include <linux/errno.h>
 static long zp_sys0_tid(void) { return zp_sys0(__NR_gettid); }
 
 static uint64_t zp_addr_entry_call(void) { return (uint64_t)zp_entry_call; }
@@ -24,10 +25,13 @@ static uint64_t zp_gettid(void) { return (uint64_t)zp_sys0_tid(); }
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"github.com/zpoline-go/zpoline/internal/rewrite"
 )
 
 // EntryCall is the address the trampoline transfers to (the callq *%rax arrival).
@@ -299,3 +303,62 @@ func NewCodeDone(result int64) { C.zp_newcode_worker_done(C.int64_t(result)) }
 
 // NewCodeWorkerReady tells zp_newcode.c that a worker will serve requests (NewCodeWait).
 func NewCodeWorkerReady() { C.zp_newcode_worker_ready() }
+
+// A Range is a readable span of memory [Start, End).
+type Range struct{ Start, End uint64 }
+
+// ApplySites writes sites into the process through mem (zp_apply.c: stubs, then the
+// site set — replaced, or added to when add is set — then the patches). Readable lists
+// the ranges that can be read directly; others are read through mem. written[i] reports
+// whether sites[i] was rewritten (false: its bytes had changed since the scan). The
+// sites are sorted by address in place.
+func ApplySites(mem int, sites []rewrite.Site, readable []Range, add bool) (written []bool, err error) {
+	if len(sites) == 0 && add {
+		return nil, nil
+	}
+	cs := make([]C.struct_zp_site, len(sites))
+	for i, s := range sites {
+		if len(s.Prefix) > C.ZP_SITE_PREFIX_MAX {
+			return nil, fmt.Errorf("site %#x: %d-byte displaced instruction", s.Addr, len(s.Prefix))
+		}
+		c := &cs[i]
+		c.addr, c.start, c.nr = C.uint64_t(s.Addr), C.uint64_t(s.Start), C.int64_t(s.Nr)
+		c.insn, c.shape, c.plen = C.uint8_t(s.Insn), C.uint8_t(s.Shape), C.uint8_t(len(s.Prefix))
+		for k, b := range s.Prefix {
+			c.prefix[k] = C.uint8_t(b)
+		}
+	}
+	ok := make([]C.uint8_t, len(sites)+1)
+	var csp *C.struct_zp_site
+	if len(cs) > 0 {
+		csp = &cs[0]
+	}
+	var rp *C.struct_zp_range
+	if len(readable) > 0 {
+		rp = (*C.struct_zp_range)(unsafe.Pointer(&readable[0]))
+	}
+	addFlag := C.int(0)
+	if add {
+		addFlag = 1
+	}
+	if r := C.zp_apply_sites(C.int(mem), csp, C.uint64_t(len(cs)), rp, C.uint64_t(len(readable)), addFlag, &ok[0]); r < 0 {
+		if r == -C.ENOSPC {
+			return nil, ErrNoStubSpace
+		}
+		return nil, syscall.Errno(-r)
+	}
+	// The C side sorted its copy; report in that order, after sorting ours the same way.
+	written = make([]bool, len(sites))
+	for i := range cs {
+		sites[i].Addr = uint64(cs[i].addr)
+		sites[i].Start = uint64(cs[i].start)
+		sites[i].Nr = int64(cs[i].nr)
+		sites[i].Insn, sites[i].Shape = rewrite.Insn(cs[i].insn), rewrite.Shape(cs[i].shape)
+		sites[i].Prefix = C.GoBytes(unsafe.Pointer(&cs[i].prefix[0]), C.int(cs[i].plen))
+		written[i] = ok[i] != 0
+	}
+	return written, nil
+}
+
+// ErrNoStubSpace: no low address was free for the jump stubs.
+var ErrNoStubSpace = errors.New("no free address below 2 GiB for the jump stubs")

@@ -126,6 +126,24 @@ void zp_before_exit(const struct zp_hook *h, long status);
 long zp_map_fixed(uint64_t addr, uint64_t len, int prot);
 void zp_set_stats_text(const char *text, uint64_t len, int fd);
 void zp_restore_signals(void);
+
+/* A site to rewrite (rewrite.Site in Go; zp_apply.c). */
+#define ZP_SITE_PREFIX_MAX 15
+#define ZP_INSN_SYSENTER 1 /* rewrite.InsnSysenter; 0 is syscall */
+#define ZP_SHAPE_JUMP 1    /* rewrite.ShapeJump; 0 is ShapeCall */
+#define ZP_JUMP_LEN 7      /* rewrite.JumpLen: ff 24 25 abs32 */
+struct zp_site {
+	uint64_t addr;  /* the syscall/sysenter instruction */
+	uint64_t start; /* the first byte rewritten: addr - plen */
+	int64_t nr;     /* the number of a ShapeJump site's mov, else -1 */
+	uint8_t insn, shape, plen, pad;
+	uint8_t prefix[ZP_SITE_PREFIX_MAX + 1]; /* the displaced instruction (ShapeJump) */
+};
+struct zp_range {
+	uint64_t start, end;
+};
+int zp_apply_sites(int mem, struct zp_site *s, uint64_t n, const struct zp_range *readable,
+		   uint64_t nreadable, int add, uint8_t *written);
 int zp_go_signal_table_fix(void);
 void zp_restore_stdio_flags(void);
 void zp_abort(void) __attribute__((noreturn));
