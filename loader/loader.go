@@ -33,7 +33,7 @@ var (
 	// ErrPageZero: the kernel refused to map the trampoline at address 0.
 	ErrPageZero = errors.New("cannot map the trampoline at address 0")
 	// ErrNoFarPage: no address was free for the trampoline's far page.
-	ErrNoFarPage = errors.New("no free low address for the trampoline's far page")
+	ErrNoFarPage = core.ErrNoFarPage
 	// ErrProcMem: /proc/self/mem could not be opened to write code.
 	ErrProcMem = errors.New("cannot open /proc/self/mem to write code")
 )
@@ -155,28 +155,12 @@ func Start(cfg Config) (*Report, error) {
 
 // mapTrampoline maps and fills the low region and the far page.
 func mapTrampoline(mem *os.File) error {
-	const rx = syscall.PROT_READ | syscall.PROT_EXEC
-	for _, d := range core.TrampolineDisplacements() {
-		tr, err := core.BuildTrampoline(d, core.EntryCall())
-		if err != nil {
-			continue
-		}
-		if err := core.MapFixed(tr.FarAddr, uint64(len(tr.Far)), rx); err != nil {
-			continue
-		}
-		if err := core.MapFixed(0, uint64(len(tr.Low)), rx); err != nil {
-			return pageZeroError(err)
-		}
-		if _, err := mem.WriteAt(tr.Far, int64(tr.FarAddr)); err != nil {
-			return fmt.Errorf("write trampoline: %w", err)
-		}
-		if _, err := mem.WriteAt(tr.Low, 0); err != nil {
-			return fmt.Errorf("write trampoline: %w", err)
-		}
-		core.LowMapped()
-		return nil
+	err := core.MapTrampoline(int(mem.Fd()))
+	var pz *core.PageZeroError
+	if errors.As(err, &pz) {
+		return pageZeroError(pz.Errno)
 	}
-	return ErrNoFarPage
+	return err
 }
 
 // pageZeroError explains why page 0 could not be mapped and how to allow it.

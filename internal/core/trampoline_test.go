@@ -115,3 +115,10 @@ func TestNullBlockReadsZero(t *testing.T) {
 		}
 	}
 }
+
+// isRexNoB reports whether b is a REX prefix without the B bit: before `eb`, `e9` or
+// 0x90 it changes nothing (with B, 0x90 would become xchg %r8,%rax).
+func isRexNoB(b byte) bool { return b >= 0x40 && b <= 0x4e && b%2 == 0 }
+
+// isSegment reports whether b is a segment-override prefix, ignored in 64-bit mode.
+func isSegment(b byte) bool { return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e }

@@ -127,6 +127,18 @@ long zp_map_fixed(uint64_t addr, uint64_t len, int prot);
 void zp_set_stats_text(const char *text, uint64_t len, int fd);
 void zp_restore_signals(void);
 
+/* The trampoline's code (zp_trampoline.c). */
+#define ZP_TRAMPOLINE_DISPLACEMENTS 512 /* fast-chain rel32 values tried, in order */
+struct zp_trampoline {
+	uint8_t low[ZP_TRAMP_SIZE]; /* for address 0 */
+	uint8_t far[0x1000];        /* for far_addr */
+	uint64_t far_addr;          /* page-aligned, below 2 GiB */
+	uint64_t fast, slow;        /* far-page addresses the two chains reach */
+};
+uint32_t zp_trampoline_displacement(unsigned i);
+int zp_trampoline_build(uint32_t d1, uint64_t entry, struct zp_trampoline *t);
+int zp_trampoline_map(int mem, int *page_zero_errno);
+
 /* A site to rewrite (rewrite.Site in Go; zp_apply.c). */
 #define ZP_SITE_PREFIX_MAX 15
 #define ZP_INSN_SYSENTER 1 /* rewrite.InsnSysenter; 0 is syscall */
