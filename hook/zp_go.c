@@ -11,3 +11,7 @@ void *zp_go_dispatch_addr(void)
 {
 	return (void *)zpolineGoDispatch;
 }
+
+/* Its presence tells the loader's warm start (internal/core/zp_warm.c) that this loader
+   may run Go hooks, which are installed by the Go start-up. */
+const int zp_go_sdk_linked = 1;

@@ -66,6 +66,24 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "zpoline: "+format+"\n", args...)
 }
 
+// After a warm start (internal/core/zp_warm.c) the constructor did not wait for the Go
+// runtime: what the Go start-up does after rewriting is finished here, in the background.
+func init() {
+	go func() {
+		if core.WarmWait() {
+			finishWarmStart()
+		}
+	}()
+}
+
+// finishWarmStart is the end of Start for a process rewritten by the warm start.
+func finishWarmStart() {
+	if err := enableNewCode(ConfigFromEnv(os.Getenv)); err != nil {
+		logf("%v; code made executable from now on stays unrewritten", err)
+	}
+	core.StartGoHooks()
+}
+
 //export zpolineStart
 func zpolineStart() {
 	core.RestoreStdioFlags() // the Go runtime has started: its os package saw blocking stdio
@@ -133,10 +151,8 @@ func Start(cfg Config) (*Report, error) {
 			stages[i].Path = abs
 		}
 	}
-	// What the hook namespaces map is never rewritten, now or later (zp_newcode.c).
-	core.HookLoading(true)
+	// What the hook namespaces map is never rewritten, now or later (zp_hookload.c).
 	loaded, msgs := hooklib.Choose(stages, cfg.Debug)
-	core.HookLoading(false)
 	for _, m := range msgs {
 		logf("%s", m)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -50,8 +51,21 @@ var newCode struct {
 	images map[string]*rewrite.Image // by path and inode (imageKey)
 }
 
-// enableNewCode makes zp_newcode.c call zpolineNewCode from now on.
+var (
+	newCodeOnce sync.Once
+	newCodeErr  error
+)
+
+// enableNewCode makes zp_newcode.c call zpolineNewCode from now on. It runs once: at the
+// end of the Go start-up, or after a warm start at whichever comes first of the end of
+// the Go runtime's start and the first new code (zp_warm.c points zp_newcode.c at
+// zpolineNewCode before Go is ready).
 func enableNewCode(cfg Config) error {
+	newCodeOnce.Do(func() { newCodeErr = setupNewCode(cfg) })
+	return newCodeErr
+}
+
+func setupNewCode(cfg Config) error {
 	maps, err := procmaps.Self()
 	if err != nil {
 		return fmt.Errorf("read /proc/self/maps: %w", err)
@@ -82,6 +96,9 @@ func newCodeWorker() {
 
 //export zpolineNewCode
 func zpolineNewCode(start, length, nr C.uint64_t) C.int64_t {
+	if err := enableNewCode(ConfigFromEnv(os.Getenv)); err != nil {
+		return -1
+	}
 	n, err := rewriteNewCode(uint64(start), uint64(start)+uint64(length))
 	if err != nil {
 		if newCode.cfg.Debug {

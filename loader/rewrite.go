@@ -2,11 +2,10 @@ package loader
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"debug/elf"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -238,10 +237,12 @@ func cacheKey(m procmaps.Mapping) (sitecache.Key, bool) {
 
 // vdsoKey identifies the vDSO for the site cache by its bytes (it has no file): the
 // same kernel maps the same vDSO into every process, so its sites are decoded once.
+// The warm start (internal/core/zp_warm.c) computes the same key: FNV-1a of the bytes.
+// Every cached site is still checked against memory before it is written.
 func vdsoKey(code []byte) sitecache.Key {
-	sum := sha256.Sum256(code)
-	return sitecache.Key{Ino: binary.LittleEndian.Uint64(sum[:8]), Size: int64(len(code)),
-		Length: uint64(len(code))}
+	h := fnv.New64a()
+	h.Write(code)
+	return sitecache.Key{Ino: h.Sum64(), Size: int64(len(code)), Length: uint64(len(code))}
 }
 
 // ownMapping finds the mapping that holds addr (an address inside the loader).

@@ -6,13 +6,12 @@ package core
 
 /*
 #cgo CFLAGS: -O2 -g -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing -fno-stack-protector -fno-omit-frame-pointer
-#cgo LDFLAGS: -Wl,--wrap=pthread_create -Wl,--wrap=pthread_getattr_np
+#cgo LDFLAGS: -ldl -Wl,--wrap=pthread_create -Wl,--wrap=pthread_getattr_np
 #include <stdlib.h>
 #include "zp_core.h"
 #include "zp_syscall.h"
 #include <asm/unistd.h>
 #include <linux/errno.h>
-static long zp_sys0_tid(void) { return zp_sys0(__NR_gettid); }
 
 static uint64_t zp_addr_entry_call(void) { return (uint64_t)zp_entry_call; }
 static uint64_t zp_addr_entry_jump(void) { return (uint64_t)zp_entry_jump; }
@@ -20,7 +19,6 @@ static void *zp_addr_orig_slot(void) { return &zp_orig_hook_slot; }
 static void *zp_addr_api(void) { return (void *)&zp_api; }
 static void *zp_ptr(uint64_t addr) { return (void *)addr; }
 static void zp_set_newcode_fn(void *fn) { zp_newcode_go_fn = (int64_t (*)(uint64_t, uint64_t, uint64_t))fn; }
-static uint64_t zp_gettid(void) { return (uint64_t)zp_sys0_tid(); }
 */
 import "C"
 
@@ -226,17 +224,6 @@ func Abort() { C.zp_abort() }
 // the number of sites written, or a negative value on error.
 func SetNewCodeFunc(fn unsafe.Pointer) { C.zp_set_newcode_fn(fn) }
 
-// HookLoading marks the calling thread as the one loading the hook namespaces (on) or
-// ends it: executable memory mapped by this thread meanwhile is excluded from rewriting
-// for the life of the process. The caller must stay on one OS thread in between.
-func HookLoading(on bool) {
-	if on {
-		C.zp_newcode_hookload_tid = C.uint64_t(C.zp_gettid())
-	} else {
-		C.zp_newcode_hookload_tid = 0
-	}
-}
-
 // NewCodeExcluded reports whether [start, end) overlaps memory of the hook namespaces.
 func NewCodeExcluded(start, end uint64) bool {
 	return C.zp_newcode_excluded(C.uint64_t(start), C.uint64_t(end)) != 0
@@ -362,3 +349,42 @@ func ApplySites(mem int, sites []rewrite.Site, readable []Range, add bool) (writ
 
 // ErrNoStubSpace: no low address was free for the jump stubs.
 var ErrNoStubSpace = errors.New("no free address below 2 GiB for the jump stubs")
+
+// WarmWait waits until the constructor has decided how the process starts and reports
+// whether it was the warm start (zp_warm.c), which leaves Go's part to the caller.
+func WarmWait() bool { return C.zp_warm_wait() != 0 }
+
+// Why a hook library failed to load (LoadHookLibrary).
+const (
+	LoadDlmopen       = C.ZP_LOAD_DLMOPEN        // Detail: dlerror's text
+	LoadRefusedAttach = C.ZP_LOAD_REFUSED_ATTACH // Code: zpoline_hook_attach's result
+	LoadRefusedInit   = C.ZP_LOAD_REFUSED_INIT   // Code: __hook_init's result
+	LoadNullInit      = C.ZP_LOAD_NULL_INIT      // zpoline_hook_init returned NULL
+	LoadNoSymbol      = C.ZP_LOAD_NO_SYMBOL      // none of the entry points
+)
+
+// LoadedLibrary is a hook library loaded into a namespace of its own.
+type LoadedLibrary struct {
+	Hook Hook
+	Orig bool // the original zpoline ABI (__hook_init); else zpoline-rs's
+	// Result is 0, or why it failed (Load*), with Code and Detail.
+	Result int
+	Code   int64
+	Detail string
+}
+
+// LoadHookLibrary loads the hook library at path with dlmopen(LM_ID_NEWLM) and reads
+// its entry points (zp_hookload.c).
+func LoadHookLibrary(path string) LoadedLibrary {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var l C.struct_zp_hook_loaded
+	r := C.zp_hook_load(cpath, &l)
+	out := LoadedLibrary{Result: int(r), Code: int64(l.code), Orig: l.abi == C.ZP_ABI_ORIG,
+		Hook: Hook{Kind: HookKind(l.kind), Flags: uint32(l.flags), Fn: l.fn, Flush: l.flush,
+			Desc: unsafe.Pointer(l.desc)}}
+	if l.detail != nil {
+		out.Detail = C.GoString(l.detail)
+	}
+	return out
+}

@@ -127,6 +127,27 @@ long zp_map_fixed(uint64_t addr, uint64_t len, int prot);
 void zp_set_stats_text(const char *text, uint64_t len, int fd);
 void zp_restore_signals(void);
 
+/* A hook library loaded by zp_hook_load (zp_hookload.c). */
+enum zp_load_result {
+	ZP_LOAD_OK,
+	ZP_LOAD_DLMOPEN,         /* detail: dlerror's text */
+	ZP_LOAD_REFUSED_ATTACH,  /* code: what zpoline_hook_attach returned */
+	ZP_LOAD_REFUSED_INIT,    /* code: what __hook_init returned */
+	ZP_LOAD_NULL_INIT,       /* zpoline_hook_init returned NULL */
+	ZP_LOAD_NO_SYMBOL,       /* none of the entry points */
+};
+enum zp_abi { ZP_ABI_RS = 1, ZP_ABI_ORIG = 2 };
+struct zp_hook_loaded {
+	int kind, abi; /* ZP_HOOK_*, ZP_ABI_* */
+	uint32_t flags;
+	void *fn, *flush;
+	struct zpoline_hook_desc *desc;
+	long code;
+	const char *detail;
+};
+int zp_hook_load(const char *path, struct zp_hook_loaded *out);
+int zp_hook_install_loaded(const struct zp_hook_loaded *l);
+
 /* The trampoline's code (zp_trampoline.c). */
 #define ZP_TRAMPOLINE_DISPLACEMENTS 512 /* fast-chain rel32 values tried, in order */
 struct zp_trampoline {
@@ -158,6 +179,9 @@ int zp_apply_sites(int mem, struct zp_site *s, uint64_t n, const struct zp_range
 		   uint64_t nreadable, int add, uint8_t *written);
 int zp_go_signal_table_fix(void);
 void zp_restore_stdio_flags(void);
+int zp_stdio_was_nonblocking(void);
+int zp_warm_start(void *newcode_fn);
+int zp_warm_wait(void);
 void zp_abort(void) __attribute__((noreturn));
 
 #endif

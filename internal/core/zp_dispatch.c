@@ -597,16 +597,19 @@ static inline int zp_go_wants(const struct zp_hook *h, int64_t rax)
 	return nr < 512 && nr != __NR_exit && (h->go_want[nr / 64] & (1ull << (nr % 64)));
 }
 
+/* zpoline_regs.flags for the hook: calls of the loader's own Go runtime threads (libc
+   on behalf of runtime/cgo) are marked, so a tracer can leave them out. */
+static inline uint64_t zp_regs_flags(const struct zp_block *b, const struct zp_frame *f)
+{
+	return f->flags | (b && b->no_go == ZP_BYPASS_GO_RUNTIME ? ZPOLINE_REGS_RUNTIME : 0);
+}
+
 static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f,
 			    int level)
 {
 	struct zpoline_regs r = {f->rax, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9,
-				 f->ret, f->rsp, f->flags};
+				 f->ret, f->rsp, zp_regs_flags(b, f)};
 	int64_t ret;
-	/* Calls of the loader's own Go runtime threads (libc on behalf of runtime/cgo) are
-	   marked, so a tracer can leave them out. */
-	if (b && b->no_go == ZP_BYPASS_GO_RUNTIME)
-		r.flags |= ZPOLINE_REGS_RUNTIME;
 	if (h->kind == ZP_HOOK_GO) {
 		int why = level ? ZP_BYPASS_NESTED : zp_go_blocked(b);
 		if (!zp_go_wants(h, r.rax))
@@ -763,7 +766,9 @@ static int64_t zp_call_hook_last(const struct zp_hook *h, struct zp_block *b, st
 	}
 	if (h->kind == ZP_HOOK_REGS && (h->flags & ZPOLINE_HOOK_VECTOR_FREE) &&
 	    !(h->flags & ZPOLINE_HOOK_RUNTIME)) {
-		*(struct zpoline_regs *)f->hook_regs = *(const struct zpoline_regs *)f;
+		struct zpoline_regs *r = (struct zpoline_regs *)f->hook_regs;
+		*r = *(const struct zpoline_regs *)f;
+		r->flags = zp_regs_flags(b, f);
 		f->hook_fn = (int64_t(*)(void *))h->fn;
 		f->action = ZP_ACT_HOOK;
 		return 0;

@@ -136,6 +136,11 @@ static void zp_stdio_blocking(void)
 	}
 }
 
+int zp_stdio_was_nonblocking(void)
+{
+	return zp_stdio_nonblock != 0;
+}
+
 void zp_restore_stdio_flags(void)
 {
 	for (int fd = 0; fd < 3; fd++) {

@@ -7,40 +7,12 @@
 // rewritten, so a hook does not recurse into itself.
 package hooklib
 
-/*
-#cgo CFLAGS: -O2 -Wall
-#cgo LDFLAGS: -ldl
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <stdlib.h>
-#include "../../include/zpoline.h"
-
-static void *zp_dlmopen(const char *path, char **err) {
-	void *h = dlmopen(LM_ID_NEWLM, path, RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		*err = dlerror();
-	return h;
-}
-static void *zp_dlsym(void *h, const char *name) { return dlsym(h, name); }
-static int zp_call_attach(void *fn, const void *api, struct zpoline_hook_desc *d) {
-	return ((zpoline_hook_attach_fn)fn)((const struct zpoline_api *)api, d);
-}
-static void *zp_call_init(void *fn) {
-	return (void *)((zpoline_hook_fn(*)(void))fn)();
-}
-static int zp_call_orig_init(void *fn, void *slot) {
-	return ((int (*)(long, void *))fn)(0, slot);
-}
-*/
-import "C"
-
 import (
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"unsafe"
 
 	"github.com/zpoline-go/zpoline/internal/core"
 )
@@ -140,51 +112,25 @@ func Load(path string) (Loaded, error) {
 		return Loaded{}, &LoadError{Path: path, Err: ErrDlmopen,
 			Detail: "unknown built-in hook (the built-in hook is " + BuiltinPass + ")"}
 	}
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	var cerr *C.char
-	h := C.zp_dlmopen(cpath, &cerr)
-	if h == nil {
-		msg := "unknown error"
-		if cerr != nil {
-			msg = C.GoString(cerr)
-		}
-		return Loaded{}, &LoadError{Path: path, Err: ErrDlmopen, Detail: msg}
-	}
-	sym := func(name string) unsafe.Pointer {
-		cs := C.CString(name)
-		defer C.free(unsafe.Pointer(cs))
-		return C.zp_dlsym(h, cs)
-	}
-	// The descriptor outlives this call: the installed hook copies it.
-	desc := (*C.struct_zpoline_hook_desc)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_zpoline_hook_desc{}))))
-	desc.size = C.uint32_t(unsafe.Sizeof(*desc))
-	if attach := sym("zpoline_hook_attach"); attach != nil {
-		if r := C.zp_call_attach(attach, core.API(), desc); r != 0 {
-			return Loaded{}, &LoadError{Path: path, Err: ErrRefused, Detail: fmt.Sprintf("zpoline_hook_attach returned %d", int(r))}
-		}
-	}
-	flags := uint32(desc.flags)
-	hk := core.Hook{Flags: flags, Flush: sym("fflush"), Desc: unsafe.Pointer(desc)}
-	out := Loaded{Path: path, Flags: flags}
-	switch {
-	case sym("zpoline_hook_init") != nil:
-		hk.Kind, hk.Fn, out.ABI = core.HookRegs, C.zp_call_init(sym("zpoline_hook_init")), ABIRS
-		if hk.Fn == nil {
-			return Loaded{}, &LoadError{Path: path, Err: ErrSymbolNotFound, Detail: "zpoline_hook_init returned NULL"}
-		}
-	case sym("zpoline_hook_function") != nil:
-		hk.Kind, hk.Fn, out.ABI = core.HookRegs, sym("zpoline_hook_function"), ABIRS
-	case sym("__hook_init") != nil:
-		if r := C.zp_call_orig_init(sym("__hook_init"), core.OrigHookSlot()); r != 0 {
-			return Loaded{}, &LoadError{Path: path, Err: ErrRefused, Detail: fmt.Sprintf("__hook_init returned %d", int(r))}
-		}
-		hk.Kind, out.ABI = core.HookOrig, ABIOrig
+	l := core.LoadHookLibrary(path)
+	switch l.Result {
+	case 0:
+	case core.LoadDlmopen:
+		return Loaded{}, &LoadError{Path: path, Err: ErrDlmopen, Detail: l.Detail}
+	case core.LoadRefusedAttach:
+		return Loaded{}, &LoadError{Path: path, Err: ErrRefused, Detail: fmt.Sprintf("zpoline_hook_attach returned %d", l.Code)}
+	case core.LoadRefusedInit:
+		return Loaded{}, &LoadError{Path: path, Err: ErrRefused, Detail: fmt.Sprintf("__hook_init returned %d", l.Code)}
+	case core.LoadNullInit:
+		return Loaded{}, &LoadError{Path: path, Err: ErrSymbolNotFound, Detail: "zpoline_hook_init returned NULL"}
 	default:
 		return Loaded{}, &LoadError{Path: path, Err: ErrSymbolNotFound,
 			Detail: "exports none of zpoline_hook_init, zpoline_hook_function, __hook_init"}
 	}
-	out.Hook = hk
+	out := Loaded{Path: path, Flags: l.Hook.Flags, ABI: ABIRS, Hook: l.Hook}
+	if l.Orig {
+		out.ABI = ABIOrig
+	}
 	return out, nil
 }
 

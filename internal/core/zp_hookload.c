@@ -1,0 +1,82 @@
+/*
+ * zp_hookload.c — loading one hook library into a link-map namespace of its own
+ * (dlmopen(LM_ID_NEWLM)) and reading its entry points: zpoline_hook_attach (optional),
+ * then zpoline_hook_init, zpoline_hook_function or __hook_init — the ABI is chosen by
+ * what the library exports, in that order.
+ *
+ * Why C: the warm start (zp_warm.c) loads the hook before the Go runtime is ready;
+ * internal/hooklib (the fallback stages, their messages, the typed errors) loads through
+ * the same function (core.LoadHookLibrary).
+ *
+ * Context: start-up, on the main thread: libc may be called. What the namespace maps
+ * meanwhile is excluded from rewriting for good (zp_newcode_hookload_tid).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "zp_core.h"
+
+int zp_hook_load(const char *path, struct zp_hook_loaded *out)
+{
+	memset(out, 0, sizeof *out);
+	zp_newcode_hookload_tid = (uint64_t)syscall(SYS_gettid);
+	void *h = dlmopen(LM_ID_NEWLM, path, RTLD_NOW | RTLD_LOCAL);
+	zp_newcode_hookload_tid = 0;
+	if (!h) {
+		const char *e = dlerror();
+		out->detail = e ? e : "unknown error";
+		return ZP_LOAD_DLMOPEN;
+	}
+	/* The descriptor outlives this call: the installed hook copies it. */
+	struct zpoline_hook_desc *desc = calloc(1, sizeof *desc);
+	if (!desc) {
+		out->detail = "out of memory";
+		return ZP_LOAD_DLMOPEN;
+	}
+	desc->size = sizeof *desc;
+	out->desc = desc;
+	void *attach = dlsym(h, "zpoline_hook_attach");
+	if (attach) {
+		out->code = ((zpoline_hook_attach_fn)attach)(&zp_api, desc);
+		if (out->code != 0)
+			return ZP_LOAD_REFUSED_ATTACH;
+	}
+	out->flags = desc->flags;
+	out->flush = dlsym(h, "fflush");
+	void *init = dlsym(h, "zpoline_hook_init"), *fn = dlsym(h, "zpoline_hook_function");
+	void *orig = dlsym(h, "__hook_init");
+	if (init) {
+		out->kind = ZP_HOOK_REGS, out->abi = ZP_ABI_RS;
+		out->fn = (void *)((zpoline_hook_fn(*)(void))init)();
+		return out->fn ? ZP_LOAD_OK : ZP_LOAD_NULL_INIT;
+	}
+	if (fn) {
+		out->kind = ZP_HOOK_REGS, out->abi = ZP_ABI_RS, out->fn = fn;
+		return ZP_LOAD_OK;
+	}
+	if (orig) {
+		out->kind = ZP_HOOK_ORIG, out->abi = ZP_ABI_ORIG;
+		out->code = ((int (*)(long, void *))orig)(0, &zp_orig_hook_slot);
+		return out->code == 0 ? ZP_LOAD_OK : ZP_LOAD_REFUSED_INIT;
+	}
+	return ZP_LOAD_NO_SYMBOL;
+}
+
+int zp_hook_install_loaded(const struct zp_hook_loaded *l)
+{
+	struct zp_hook *zh = calloc(1, sizeof *zh);
+	if (!zh)
+		return -1;
+	zh->kind = l->kind;
+	zh->flags = l->flags;
+	zh->fn = (zpoline_hook_fn)l->fn;
+	zh->flush = (void (*)(void *))l->flush;
+	if (l->desc)
+		zh->desc = *l->desc;
+	zp_hook_install_base(zh);
+	return 0;
+}
