@@ -66,22 +66,14 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "zpoline: "+format+"\n", args...)
 }
 
-// After a warm start (internal/core/zp_warm.c) the constructor did not wait for the Go
-// runtime: what the Go start-up does after rewriting is finished here, in the background.
+// init runs on the Go runtime's own thread while the constructor starts the process
+// (the Go runtime of a c-shared library starts in the background). The warm start
+// (internal/core/zp_warm.c) rewrites the process meanwhile and waits for this, so that
+// nothing of the runtime's start (it opens files) overlaps the program.
 func init() {
-	go func() {
-		if core.WarmWait() {
-			finishWarmStart()
-		}
-	}()
-}
-
-// finishWarmStart is the end of Start for a process rewritten by the warm start.
-func finishWarmStart() {
-	if err := enableNewCode(ConfigFromEnv(os.Getenv)); err != nil {
-		logf("%v; code made executable from now on stays unrewritten", err)
-	}
-	core.StartGoHooks()
+	core.NewCodeWorkerReady() // requests posted before it runs wait for it
+	go newCodeWorker()
+	core.GoInitDone()
 }
 
 //export zpolineStart

@@ -57,9 +57,8 @@ var (
 )
 
 // enableNewCode makes zp_newcode.c call zpolineNewCode from now on. It runs once: at the
-// end of the Go start-up, or after a warm start at whichever comes first of the end of
-// the Go runtime's start and the first new code (zp_warm.c points zp_newcode.c at
-// zpolineNewCode before Go is ready).
+// end of the Go start-up, or after a warm start (which points zp_newcode.c at
+// zpolineNewCode itself) at the first new code.
 func enableNewCode(cfg Config) error {
 	newCodeOnce.Do(func() { newCodeErr = setupNewCode(cfg) })
 	return newCodeErr
@@ -78,8 +77,6 @@ func setupNewCode(cfg Config) error {
 	newCode.self = self
 	newCode.images = map[string]*rewrite.Image{}
 	core.SetNewCodeFunc(C.zp_loader_newcode_fn())
-	core.NewCodeWorkerReady() // requests posted before it runs wait for it
-	go newCodeWorker()
 	return nil
 }
 

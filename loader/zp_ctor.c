@@ -18,8 +18,8 @@ int zp_warm_start(void *newcode_fn); /* internal/core/zp_warm.c */
 
 __attribute__((constructor)) static void zp_loader_ctor(void)
 {
-	/* Everything cached: rewritten from C, and the Go runtime finishes starting in the
-	   background (loader.go finishWarmStart). */
+	/* Everything cached: rewritten from C while the Go runtime starts on its own thread
+	   (zp_warm.c waits for loader.go's init before returning). */
 	if (zp_warm_start((void *)zpolineNewCode))
 		return;
 	zpolineStart();

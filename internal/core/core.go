@@ -199,6 +199,7 @@ func StartGoHooks() {
 		goHooks.pending = nil
 	}
 	C.zp_go_ready = 1
+	C.zp_started = 1
 }
 
 // installGoHook puts a Go hook in front of the current hook.
@@ -350,9 +351,9 @@ func ApplySites(mem int, sites []rewrite.Site, readable []Range, add bool) (writ
 // ErrNoStubSpace: no low address was free for the jump stubs.
 var ErrNoStubSpace = errors.New("no free address below 2 GiB for the jump stubs")
 
-// WarmWait waits until the constructor has decided how the process starts and reports
-// whether it was the warm start (zp_warm.c), which leaves Go's part to the caller.
-func WarmWait() bool { return C.zp_warm_wait() != 0 }
+// GoInitDone tells the warm start (zp_warm.c), which waits for it, that the Go runtime
+// has started: the loader's package initialisation has run.
+func GoInitDone() { C.zp_go_init_done() }
 
 // Why a hook library failed to load (LoadHookLibrary).
 const (

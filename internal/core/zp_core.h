@@ -31,6 +31,7 @@ struct zp_hook {
 };
 
 extern volatile int zp_go_ready;
+extern volatile int zp_started; /* start-up (Go or warm) has finished */
 extern volatile int zp_low_mapped;
 
 /* The calling thread's block, or 0 (no block yet, or no low region yet). */
@@ -121,6 +122,21 @@ int zp_go_may_run(const struct zp_block *b);
 int64_t zp_go_call3(struct zp_block *b, int64_t (*fn)(uint64_t, uint64_t, uint64_t), uint64_t a0,
 		    uint64_t a1, uint64_t a2);
 
+/* zp_sud.c: the Syscall User Dispatch safety net (see there). */
+enum { ZP_SUD_OFF, ZP_SUD_AUTO, ZP_SUD_ALWAYS };
+extern volatile int zp_sud_live;
+extern volatile uint64_t zp_sud_gen;
+int zp_sud_call(struct zp_block *b, struct zp_frame *f, int64_t *ret);
+void zp_sud_sync(struct zp_block *b);
+void zp_sud_write_exec(struct zp_block *b);
+void zp_sud_child(struct zp_block *b);
+void zp_sud_fork_child(void);
+char *zp_sud_stats(char *p, char *end);
+/* zp_dispatch.c, for zp_sud.c: the current hook for f, as zp_dispatch calls it */
+int64_t zp_hook_call(struct zp_block *b, struct zp_frame *f);
+/* zp_newcode.c, for zp_sud.c: rescans [start, start+len) on the Go path */
+int64_t zp_newcode_rescan(struct zp_block *b, uint64_t start, uint64_t len);
+
 /* zp_start.c */
 void zp_before_exit(const struct zp_hook *h, long status);
 long zp_map_fixed(uint64_t addr, uint64_t len, int prot);
@@ -181,7 +197,7 @@ int zp_go_signal_table_fix(void);
 void zp_restore_stdio_flags(void);
 int zp_stdio_was_nonblocking(void);
 int zp_warm_start(void *newcode_fn);
-int zp_warm_wait(void);
+void zp_go_init_done(void);
 void zp_abort(void) __attribute__((noreturn));
 
 #endif

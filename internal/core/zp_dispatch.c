@@ -113,6 +113,8 @@ static struct zp_block *zp_block_reuse(void)
 			b->nested = 0;
 			b->in_go = 0;
 			b->in_handler = 0;
+			b->sud_on = b->sud_sel = b->sud_app_sys = b->sud_pending = 0; /* a new thread is not armed */
+			b->sud_gen = 0;
 			return b;
 		}
 	}
@@ -382,6 +384,7 @@ static int zp_hook_runs_clone(const struct zp_hook *h)
 static void zp_after_fork_child(void)
 {
 	zp_in_fork_child = 1;
+	zp_sud_fork_child();
 	const struct zp_hook *h = zp_hook_cur;
 	if (h->desc.on_fork_child)
 		h->desc.on_fork_child();
@@ -396,6 +399,7 @@ void zp_child_start(struct zp_block *b)
 		zp_after_fork_child();
 	else if (!b->vfork_child && h->desc.on_thread_start)
 		h->desc.on_thread_start();
+	zp_sud_child(b);
 }
 
 /* Copies n bytes between this process's memory and ours without faulting on a bad
@@ -567,6 +571,7 @@ void __hook_init(zpoline_hook_fn fn)
 
 /* Set by the loader once start-up finished: Go hooks may run from then on. */
 volatile int zp_go_ready;
+volatile int zp_started; /* the process is rewritten and the hook installed */
 
 /*
  * Where a Go hook must not run (DESIGN.md §2): the reason to count, or -1 when it may.
@@ -652,6 +657,12 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f,
 			    int level);
 
+/* For zp_sud.c: the current hook for f, at level 0. */
+int64_t zp_hook_call(struct zp_block *b, struct zp_frame *f)
+{
+	return zp_call_hook(zp_hook_cur, b, f, 0);
+}
+
 /* For zp_newcode.c: may Go run on this thread now (zp_go_blocked)? */
 int zp_go_may_run(const struct zp_block *b)
 {
@@ -678,7 +689,9 @@ int64_t zp_go_call3(struct zp_block *b, int64_t (*fn)(uint64_t, uint64_t, uint64
  * sharing its process: a handler that interrupts a Go hook would otherwise run on a
  * goroutine stack, which is small and overflows into the Go heap. The program's
  * sigaction reaches the kernel changed in a copy (its memory is not changed), and the
- * old action it reads back is the one it installed.
+ * old action it reads back is the one it installed. While the SUD net may be armed
+ * (zp_sud.c) every hook gets this wrapper: a handler often runs when a system call made
+ * by the hook path returns (selector ALLOW), and must run with the program's selector.
  */
 struct zp_ksig {
 	uint64_t handler, flags, restorer, mask;
@@ -688,15 +701,20 @@ static struct zp_ksig zp_app_sig[65]; /* what the program installed, per signal 
 static void zp_sig_wrap(int sig, void *info, void *uc)
 {
 	struct zp_block *b = zp_self();
-	if (b)
+	uint8_t sud_sel = b ? b->sud_sel : 0;
+	if (b) {
 		b->in_handler++;
+		b->sud_sel = b->sud_on; /* SUD: the handler is the program's code (zp_sud.c) */
+	}
 	struct zp_ksig a = zp_app_sig[sig > 0 && sig <= 64 ? sig : 0];
 	if (a.flags & 4 /* SA_SIGINFO */)
 		((void (*)(int, void *, void *))a.handler)(sig, info, uc);
 	else
 		((void (*)(int))a.handler)(sig);
-	if (b)
+	if (b) {
 		b->in_handler--;
+		b->sud_sel = sud_sel;
+	}
 }
 
 static int64_t zp_sigaction_go(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f)
@@ -715,6 +733,8 @@ static int64_t zp_sigaction_go(const struct zp_hook *h, struct zp_block *b, stru
 			act.handler = (uint64_t)zp_sig_wrap;
 			act.flags |= 0x08000000 /* SA_ONSTACK */ | 4 /* SA_SIGINFO */;
 		}
+		if (zp_sud_live) /* a trap while SIGSYS is blocked kills (zp_sud.c) */
+			act.mask &= ~(1ull << (SIGSYS - 1));
 		f->rsi = (int64_t)&act;
 		ret = zp_call_hook(h, b, f, 0);
 		f->rsi = saved;
@@ -786,6 +806,10 @@ int64_t zp_dispatch(struct zp_frame *f)
 	/* The kernel reads the number as an int: so do we, for the calls we treat apart. */
 	int nr = (int)f->rax;
 	b->cur = f;
+	b->sud_sel = 0; /* SUD: ALLOW while the loader and the hook run (zp_sud.c) */
+	int64_t sud_ret;
+	if (__builtin_expect(zp_sud_live, 0) && zp_sud_call(b, f, &sud_ret))
+		return sud_ret;
 	if (nr == __NR_rt_sigreturn) {
 		b->bypass[ZP_BYPASS_SIGRETURN]++;
 		zp_sigreturn_exit(f, 1);
@@ -797,8 +821,8 @@ int64_t zp_dispatch(struct zp_frame *f)
 	}
 	/* Not in a vfork child: it has a signal table of its own but shares our memory,
 	   where the record of the parent's handlers is. */
-	if ((h->kind == ZP_HOOK_GO || (h->flags & ZPOLINE_HOOK_RUNTIME)) && nr == __NR_rt_sigaction &&
-	    !b->vfork_child)
+	if ((h->kind == ZP_HOOK_GO || (h->flags & ZPOLINE_HOOK_RUNTIME) || zp_sud_live) &&
+	    nr == __NR_rt_sigaction && !b->vfork_child)
 		return zp_sigaction_go(h, b, f);
 	if (nr == __NR_exit_group)
 		zp_before_exit(h, f->rdi);

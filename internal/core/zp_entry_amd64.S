@@ -83,6 +83,19 @@ zp_entry_jump:
 	BUSY ZP_VIA_JUMP
 	.size	zp_entry_jump, . - zp_entry_jump
 
+/* zp_entry_sud: a call trapped by Syscall User Dispatch; zp_sud.c's SIGSYS handler
+   resumes the thread here with rcx = return address, as a jump stub would. */
+	.globl	zp_entry_sud
+	.hidden	zp_entry_sud
+	.type	zp_entry_sud, @function
+	.p2align 4
+zp_entry_sud:
+	mov	%rcx, %r11
+	PROLOGUE ZP_VIA_SUD, .Lbusy_sud
+.Lbusy_sud:
+	BUSY ZP_VIA_SUD
+	.size	zp_entry_sud, . - zp_entry_sud
+
 /*
  * On the hook stack: rsp = frame (16-byte aligned), r11 = return address, the
  * application's registers and flags untouched.
@@ -126,6 +139,8 @@ zp_entry_main:
 	cmpq	$ZP_ACT_RETRY, ZP_F_ACTION(%rsp)
 	je	.Lretry
 .Lleave:
+	movzbl	%gs:ZP_BLK_SUD_ON, %r11d	/* SUD selector: BLOCK if armed (zp_sud.c) */
+	movb	%r11b, %gs:ZP_BLK_SUD_SEL
 	mov	ZP_F_RFLAGS(%rsp), %r11
 	pushq	%r11
 	popfq
@@ -300,6 +315,8 @@ zp_sigreturn_exit:
 	mov	ZP_F_RSP(%rdi), %rsp
 	test	%rsi, %rsi
 	jz	1f
+	movzbl	%gs:ZP_BLK_SUD_ON, %eax	/* SUD selector: BLOCK if armed (zp_sud.c) */
+	movb	%al, %gs:ZP_BLK_SUD_SEL
 	movq	$1, %gs:ZP_BLK_IDLE
 1:	mov	$15, %eax
 	syscall

@@ -70,6 +70,7 @@
 
 #define ZP_VIA_CALL 1 /* callq *%rax through the trampoline */
 #define ZP_VIA_JUMP 2 /* jmp *slot from a ShapeJump site */
+#define ZP_VIA_SUD 3  /* a system call trapped by Syscall User Dispatch (zp_sud.c) */
 
 #define ZP_ACT_RETURN 0  /* return rax to the application */
 #define ZP_ACT_RETRY 1   /* a block was just installed: enter again from the top */
@@ -80,6 +81,13 @@
 #define ZP_BLKOFF_BIRTH 0x40
 #define ZP_BLKOFF_NEW_STACK (ZP_BLKOFF_BIRTH + ZP_FRAME_SIZE)
 #define ZP_BLKOFF_CHILD_RSP (ZP_BLKOFF_NEW_STACK + 0x08)
+
+/* Syscall User Dispatch (zp_sud.c): the selector byte the kernel reads at every system
+   call of an armed thread (0 ALLOW, 1 BLOCK), and 1 while the thread is armed. The entry
+   copies SUD_ON into SUD_SEL on its way back to the application; zp_dispatch sets ALLOW. */
+#define ZP_BLKOFF_SUD_SEL 0x1f8
+#define ZP_BLK_SUD_SEL (ZP_BLK_BASE + ZP_BLKOFF_SUD_SEL)
+#define ZP_BLK_SUD_ON (ZP_BLK_BASE + ZP_BLKOFF_SUD_SEL + 1)
 
 /* Size of a hook stack (plus one guard page below it). */
 #define ZP_HOOK_STACK_SIZE (256 * 1024)
@@ -146,6 +154,13 @@ struct zp_block {
 	uint64_t owner_fs;    /* that thread's thread pointer (%fs:0x10, glibc's TCB) */
 	uint64_t in_handler;  /* depth of the program's signal handlers running (Go hooks) */
 	uint64_t tid;   /* ZP_BLOCK_EXITING: the thread that called exit */
+	uint8_t sud_sel;      /* ZP_BLK_SUD_SEL: the SUD selector of this thread */
+	uint8_t sud_on;       /* ZP_BLK_SUD_ON: SUD is armed on this thread */
+	uint8_t sud_app_sys;  /* the program believes SIGSYS is blocked on this thread */
+	uint8_t sud_pending;  /* a SIGSYS for the program waits until it unblocks SIGSYS */
+	uint8_t sud_pad[4];
+	uint64_t sud_gen;     /* zp_sud_gen when this thread last looked at the policy */
+	uint64_t sud_info[16]; /* the siginfo of that pending SIGSYS */
 	/* two xsave areas (64-byte aligned, zp_xsave_size each) follow at xsave_off */
 	uint64_t xsave_off;
 };

@@ -334,6 +334,8 @@ void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret)
 		ZP_NC_ADD(excluded, 1);
 		return;
 	}
+	if ((prot & PROT_WRITE) && nr != __NR_mremap)
+		zp_sud_write_exec(b); /* code the scan below cannot vouch for: the SUD net */
 	int64_t (*go)(uint64_t, uint64_t, uint64_t) = zp_newcode_go_fn;
 	if (go && zp_go_may_run(b)) {
 		zp_nc_lock(1);
@@ -388,6 +390,19 @@ void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret)
 	ZP_NC_ADD(c_ranges, 1);
 	ZP_NC_ADD(c_sites, n);
 	zp_newcode_log(start, start + len, ZP_NC_HOW_C_CACHED, n, dt, 0);
+}
+
+/* For zp_sud.c: rescans [start, start+len) on the Go path, under the lock; sites written,
+   or -1 where Go may not run or the scan failed. */
+int64_t zp_newcode_rescan(struct zp_block *b, uint64_t start, uint64_t len)
+{
+	int64_t (*go)(uint64_t, uint64_t, uint64_t) = zp_newcode_go_fn;
+	if (!go || !zp_go_may_run(b))
+		return -1;
+	zp_nc_lock(1);
+	int64_t n = zp_go_call3(b, go, start, len, __NR_mprotect);
+	zp_nc_unlock();
+	return n;
 }
 
 /* ---- statistics ---- */
@@ -467,5 +482,5 @@ char *zp_newcode_stats(char *p, char *end)
 	}
 	if (n > ZP_NC_EVENTS_MAX)
 		p = zp_nc_put(p, end, "new code: more events not listed\n");
-	return p;
+	return zp_sud_stats(p, end);
 }

@@ -60,6 +60,11 @@ const (
 	cfgGoPass  = "Go hook, passes through"
 	cfgGoEmu   = "Go hook, emulates getppid"
 	cfgStrace  = "strace -f"
+	// The SUD safety net (ZPOLINE_SUD) with the built-in hook; sysloop maps no writable and
+	// executable memory, so "auto" never arms.
+	cfgSUDOff    = "builtin:pass, ZPOLINE_SUD=off"
+	cfgSUDAuto   = "builtin:pass, ZPOLINE_SUD=auto"
+	cfgSUDAlways = "builtin:pass, ZPOLINE_SUD=always"
 )
 
 // newBench finds the repository and the build, builds the bench programs and prepares a
@@ -117,6 +122,12 @@ func newBench(o options) (*bench, error) {
 		cfgImpl:   {name: cfgImpl, preload: true, env: []string{"ZPOLINE_LOG=/dev/null"}, wantHook: b.impl},
 		cfgTestRS: {name: cfgTestRS, preload: true, env: []string{"ZPOLINE_HOOK=" + b.testRS}, wantHook: b.testRS, ppid: 4242},
 		cfgStrace: {name: cfgStrace, strace: true},
+		cfgSUDOff: {name: cfgSUDOff, preload: true, env: []string{"ZPOLINE_HOOK=builtin:pass", "ZPOLINE_SUD=off"},
+			wantHook: "builtin"},
+		cfgSUDAuto: {name: cfgSUDAuto, preload: true, env: []string{"ZPOLINE_HOOK=builtin:pass", "ZPOLINE_SUD=auto"},
+			wantHook: "builtin"},
+		cfgSUDAlways: {name: cfgSUDAlways, preload: true,
+			env: []string{"ZPOLINE_HOOK=builtin:pass", "ZPOLINE_SUD=always"}, wantHook: "builtin"},
 		// Loader variants with a Go hook (examples/go-pass, examples/go-getppid), the
 		// built-in C hook behind them.
 		cfgGoPass: {name: cfgGoPass, preload: true, env: []string{"ZPOLINE_HOOK=builtin:pass"}, wantHook: "builtin",

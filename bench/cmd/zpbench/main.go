@@ -41,6 +41,7 @@ type options struct {
 	python      string        // the Python interpreter measured in section 3
 	timeout     time.Duration // per-process limit; a process running longer is a failure
 	traceOnly   bool          // run only section 7 (zpoline trace vs strace)
+	sudOnly     bool          // run only section 1's ZPOLINE_SUD rows (and native)
 }
 
 func main() {
@@ -61,6 +62,7 @@ func main() {
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter for the start-up section")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "limit for any one process")
 	flag.BoolVar(&o.traceOnly, "trace-only", false, "run only section 7, zpoline trace against strace")
+	flag.BoolVar(&o.sudOnly, "sud-only", false, "run only section 1 with native and the ZPOLINE_SUD rows (off, auto, always)")
 	flag.Parse()
 	if o.trials < 1 || o.startupRuns < 1 || o.memTrials < 1 {
 		fatalf("-trials, -startup-runs and -mem-trials must be at least 1")
@@ -83,6 +85,9 @@ func main() {
 
 	pc := b.measurePerCall()
 	pc.print(b)
+	if o.sudOnly {
+		return
+	}
 	sw := b.measureSweep()
 	sw.print(b)
 	su := b.measureStartup()

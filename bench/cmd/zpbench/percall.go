@@ -136,8 +136,11 @@ var perCallLoops = []loop{
 
 // measurePerCall runs section 1.
 func (b *bench) measurePerCall() *loopData {
-	cfgs := []string{cfgNative, cfgBuiltin, cfgPassVF, cfgPass, cfgImpl, cfgTestRS, cfgGoPass, cfgGoEmu}
-	if b.strace != "" {
+	cfgs := []string{cfgNative, cfgBuiltin, cfgPassVF, cfgPass, cfgImpl, cfgTestRS, cfgGoPass, cfgGoEmu,
+		cfgSUDOff, cfgSUDAuto, cfgSUDAlways}
+	if b.o.sudOnly {
+		cfgs = []string{cfgNative, cfgSUDOff, cfgSUDAuto, cfgSUDAlways}
+	} else if b.strace != "" {
 		cfgs = append(cfgs, cfgStrace)
 	}
 	progress("section 1: ns per call, %d configurations x %d trials", len(cfgs), b.o.trials)
@@ -174,6 +177,9 @@ func (d *loopData) print(b *bench) {
 	note("so its getppid rows are the hook path alone, with the loader's vector save.")
 	note("Go hook rows: loader variants examples/go-pass (getpid and getppid enter Go and are")
 	note("performed by hook.Syscall) and examples/go-getppid (getppid answered in Go, getpid stays in C).")
+	note("ZPOLINE_SUD rows: the built-in hook with the Syscall User Dispatch net off, auto (sysloop maps")
+	note("no writable+executable memory, so it never arms: must be within noise of off) and always armed")
+	note("(every call takes the kernel's slower entry, even though the rewritten path never traps).")
 }
 
 // --- section 2 ---
