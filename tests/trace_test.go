@@ -490,3 +490,44 @@ func TestTraceNoLoaderThreads(t *testing.T) {
 		}
 	}
 }
+
+// The recorder reads pages it proved readable with plain loads (zp_trace.c, "direct
+// reads"): the bytes are current, and a page unmapped, made PROT_NONE or mapped over
+// gives EFAULT lines (the pointer printed), never a fault, also while another thread
+// unmaps and maps the page again in a loop. tests/probes/tracemem.c.
+func TestTraceDirectReads(t *testing.T) {
+	bin := needTrace(t)
+	a := findArtifacts(t)
+	probe := a.probe("tracemem")
+	requireFiles(t, probe)
+	out := filepath.Join(t.TempDir(), "trace.txt")
+	for round := 0; round < 3; round++ {
+		r := traceRun(t, bin, "trace", "-o", out, "--", probe)
+		if !r.ok() || !strings.Contains(string(r.stdout), "tracemem: ok") {
+			t.Fatalf("round %d: the probe must exit 0 under zpoline trace\n%s", round, r)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptr := `0x[0-9a-f]+`
+	var seq []string
+	re := regexp.MustCompile(`(?m)^\[pid \d+\] write\(\d+, ("[A-D]{4}\\n"|` + ptr + `), 5\) = (5|-1 EFAULT \(Bad address\))$`)
+	for _, m := range re.FindAllSubmatch(b, -1) {
+		arg := string(m[1])
+		if strings.HasPrefix(arg, "0x") {
+			arg = "PTR"
+		}
+		seq = append(seq, arg+" "+string(m[2]))
+	}
+	want := []string{`"AAAA\n" 5`, `"BBBB\n" 5`, `PTR -1 EFAULT (Bad address)`, `"CCCC\n" 5`,
+		`PTR -1 EFAULT (Bad address)`, `"DDDD\n" 5`, `PTR -1 EFAULT (Bad address)`}
+	if strings.Join(seq, "|") != strings.Join(want, "|") {
+		t.Errorf("the probe's pipe writes are traced as\n%s\nwant\n%s", strings.Join(seq, "\n"), strings.Join(want, "\n"))
+	}
+	races := regexp.MustCompile(`(?m)^\[pid \d+ tid \d+\] write\(\d+, ("RRRRRRRR"|`+ptr+`), 8\) = (8|-1 EFAULT)`).FindAll(b, -1)
+	if len(races) < 100 {
+		t.Errorf("want the racing thread's writes in the trace, found %d", len(races))
+	}
+}

@@ -132,8 +132,8 @@ void zp_sud_write_exec(struct zp_block *b);
 void zp_sud_child(struct zp_block *b);
 void zp_sud_fork_child(void);
 char *zp_sud_stats(char *p, char *end);
-/* zp_dispatch.c, for zp_sud.c: the current hook for f, as zp_dispatch calls it */
-int64_t zp_hook_call(struct zp_block *b, struct zp_frame *f);
+/* zp_dispatch.c, for zp_sud.c and zp_exec.c: the hook h for f, as zp_dispatch calls it */
+int64_t zp_call_hook_outer(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f);
 /* zp_newcode.c, for zp_sud.c: rescans [start, start+len) on the Go path */
 int64_t zp_newcode_rescan(struct zp_block *b, uint64_t start, uint64_t len);
 

@@ -24,6 +24,7 @@
 #include <linux/signal.h>
 
 #include "zp_core.h"
+#include "zp_exec.h"
 #include "zp_syscall.h"
 
 _Static_assert(offsetof(struct zp_frame, rax) == ZP_F_RAX, "rax");
@@ -657,10 +658,10 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f,
 			    int level);
 
-/* For zp_sud.c: the current hook for f, at level 0. */
-int64_t zp_hook_call(struct zp_block *b, struct zp_frame *f)
+/* For zp_exec.c and zp_sud.c: the hook h called as zp_dispatch calls it. */
+int64_t zp_call_hook_outer(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f)
 {
-	return zp_call_hook(zp_hook_cur, b, f, 0);
+	return zp_call_hook(h, b, f, 0);
 }
 
 /* For zp_newcode.c: may Go run on this thread now (zp_go_blocked)? */
@@ -832,6 +833,8 @@ int64_t zp_dispatch(struct zp_frame *f)
 		__atomic_store_n(&b->state, ZP_BLOCK_EXITING, __ATOMIC_RELEASE);
 	}
 	b->calls++;
+	if (__builtin_expect(nr == __NR_execve || nr == __NR_execveat, 0))
+		return zp_exec(h, b, f); /* unhooked programs named, the environment completed */
 	if (__builtin_expect(ZP_NEWCODE_NR(nr), 0)) {
 		/* Performed here, not by the entry's fast actions: the result is needed. */
 		int64_t ret = zp_call_hook(h, b, f, 0);

@@ -351,7 +351,7 @@ static int64_t zp_sud_sigprocmask(struct zp_block *b, struct zp_frame *f)
 	int view = b->sud_app_sys, stripped = 0;
 	if (f->rsi) {
 		if (zp_sud_rw(&set, f->rsi, 8, 0) != 0 || how < SIG_BLOCK || how > SIG_SETMASK)
-			return zp_hook_call(b, f); /* the kernel reports EFAULT or EINVAL */
+			return zp_call_hook_outer(zp_hook_current(), b, f); /* the kernel reports EFAULT or EINVAL */
 		if (how == SIG_BLOCK)
 			view |= (set & ZP_SIGSYS_BIT) != 0;
 		else if (how == SIG_UNBLOCK)
@@ -362,7 +362,7 @@ static int64_t zp_sud_sigprocmask(struct zp_block *b, struct zp_frame *f)
 		set &= ~ZP_SIGSYS_BIT;
 		f->rsi = (int64_t)&set;
 	}
-	int64_t ret = zp_hook_call(b, f);
+	int64_t ret = zp_call_hook_outer(zp_hook_current(), b, f);
 	f->rsi = saved;
 	if (ret != 0)
 		return ret;
