@@ -25,6 +25,7 @@ import (
 
 	"github.com/zpoline-go/zpoline/internal/core"
 	"github.com/zpoline-go/zpoline/internal/hooklib"
+	"github.com/zpoline-go/zpoline/internal/procmaps"
 	"github.com/zpoline-go/zpoline/internal/sitecache"
 )
 
@@ -66,10 +67,8 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "zpoline: "+format+"\n", args...)
 }
 
-// init runs on the Go runtime's own thread while the constructor starts the process
-// (the Go runtime of a c-shared library starts in the background). The warm start
-// (internal/core/zp_warm.c) rewrites the process meanwhile and waits for this, so that
-// nothing of the runtime's start (it opens files) overlaps the program.
+// init runs on the Go runtime's own thread while the loader's constructor waits for it:
+// the warm start (internal/core/zp_warm.c) waits for GoInitDone.
 func init() {
 	core.NewCodeWorkerReady() // requests posted before it runs wait for it
 	go newCodeWorker()
@@ -78,10 +77,36 @@ func init() {
 
 //export zpolineStart
 func zpolineStart() {
+	startWith(func(cfg Config) (*Report, error) { return Start(cfg) })
+}
+
+// zpolineFinishWarm finishes a warm start (internal/core/zp_warm.c) whose hook library
+// did not load: the process is rewritten; the hook stages, their messages and the rest
+// of the start-up run here.
+//
+//export zpolineFinishWarm
+func zpolineFinishWarm() {
+	startWith(func(cfg Config) (*Report, error) {
+		maps, err := procmaps.Self()
+		if err != nil {
+			return nil, fmt.Errorf("read /proc/self/maps: %w", err)
+		}
+		self, ok := ownMapping(maps, core.EntryCall())
+		if !ok {
+			return nil, errors.New("cannot find the loader's own mapping in /proc/self/maps")
+		}
+		rep := &Report{LoaderPath: self.Path}
+		return rep, finishStart(cfg, rep)
+	})
+}
+
+// startWith runs a start-up on the main thread and handles its failure as the
+// configuration asks.
+func startWith(start func(Config) (*Report, error)) {
 	core.RestoreStdioFlags() // the Go runtime has started: its os package saw blocking stdio
 	cfg := ConfigFromEnv(os.Getenv)
 	t0 := time.Now()
-	rep, err := Start(cfg)
+	rep, err := start(cfg)
 	if err != nil {
 		if cfg.AllowUnhooked {
 			logf("%v; running unhooked (ZPOLINE_ALLOW_UNHOOKED=1)", err)
@@ -133,6 +158,12 @@ func Start(cfg Config) (*Report, error) {
 	if err := rewriteProcess(mem, cfg, rep); err != nil {
 		return nil, err
 	}
+	return rep, finishStart(cfg, rep)
+}
+
+// finishStart chooses and installs the hook in a rewritten process and lets the
+// program's Go hooks and new-code rewriting begin.
+func finishStart(cfg Config, rep *Report) error {
 	loaderDir := filepath.Dir(rep.LoaderPath)
 	stages := hooklib.Stages(os.Getenv, loaderDir)
 	for i, st := range stages[:1] {
@@ -155,10 +186,10 @@ func Start(cfg Config) (*Report, error) {
 	}
 	core.RestoreSignals()
 	if err := enableNewCode(cfg); err != nil {
-		return nil, err
+		return err
 	}
 	core.StartGoHooks()
-	return rep, nil
+	return nil
 }
 
 // mapTrampoline maps and fills the low region and the far page.

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -212,7 +213,8 @@ func TestRuntimeThreadsBlockAsyncSignals(t *testing.T) {
 		t.Run(filepath.Base(loader), func(t *testing.T) {
 			requireFiles(t, loader)
 			cmd := exec.Command("/bin/sleep", "30")
-			cmd.Env = append(os.Environ(), "LD_PRELOAD="+loader, "ZPOLINE_HOOK=builtin:pass")
+			// ZPOLINE_WARM=0: a warm start would not start the Go runtime at all.
+			cmd.Env = append(os.Environ(), "LD_PRELOAD="+loader, "ZPOLINE_HOOK=builtin:pass", "ZPOLINE_WARM=0")
 			var errb strings.Builder
 			cmd.Stderr = &errb
 			if err := cmd.Start(); err != nil {
@@ -260,4 +262,91 @@ func TestRuntimeThreadsBlockAsyncSignals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The warm start (internal/core/zp_warm.c): with every executable mapping in the site
+// cache, the process is rewritten and its hook loaded in C before the Go runtime starts.
+// ZPOLINE_WARM=1 reports the decision on stderr. Under it the program and its hooks see
+// what they see under the Go start-up: the samples' own hook, a hook library by absolute
+// path (and code made executable after start-up, which needs Go), no descriptor left
+// open; a hook library that fails is reported once and the fallback runs; a cache entry
+// that does not match sends the process through the Go start-up.
+func TestWarmStart(t *testing.T) {
+	a := needProbes(t)
+	cache := t.TempDir()
+	env := append(baseEnv(), "LD_PRELOAD="+a.loader, "ZPOLINE_WARM=1", "XDG_CACHE_HOME="+cache)
+	const cold, warm = "zpoline: no warm start: ", "zpoline: warm start: "
+	// runTwice runs argv twice, the first run filling the cache (the very first one in
+	// the empty cache starts cold), and returns the second, which must start warm.
+	first := true
+	runTwice := func(t *testing.T, extra []string, argv ...string) *runResult {
+		t.Helper()
+		spec := runSpec{args: argv, env: append(append([]string{}, env...), extra...)}
+		r := run(t, spec)
+		if !r.ok() || (first && !strings.Contains(string(r.stderr), cold)) {
+			t.Fatalf("first run: want success (and a cold start in an empty cache)\n%s", r)
+		}
+		first = false
+		r = run(t, spec)
+		if !r.ok() || !strings.Contains(string(r.stderr), warm) || strings.Contains(string(r.stderr), cold) {
+			t.Fatalf("second run: want success and only %q\n%s", warm, r)
+		}
+		return r
+	}
+
+	t.Run("samples", func(t *testing.T) {
+		r := runTwice(t, []string{"ZPOLINE_HOOK=builtin:pass"}, filepath.Join(a.build, "zpoline_samples"))
+		for _, want := range []string{"getppid() = 4242", "hook saw openat", "zpoline_samples: ok"} {
+			if !strings.Contains(string(r.stdout), want) {
+				t.Errorf("missing %q\n%s", want, r)
+			}
+		}
+	})
+	t.Run("hook-library-new-code", func(t *testing.T) {
+		lib := filepath.Join(a.build, "tests", "libnewcode.so")
+		hook := []string{"ZPOLINE_HOOK=" + a.hookRS, "PROBE_HOOKED=1"}
+		for _, args := range [][]string{{"jit"}, {"dlopen", lib}} {
+			native := run(t, runSpec{args: append([]string{a.probe("newcode")}, args...), env: nativeEnv()})
+			r := runTwice(t, hook, append([]string{a.probe("newcode")}, args...)...)
+			if !bytes.Equal(r.stdout, native.stdout) {
+				t.Errorf("newcode %v: want the native output %q\n%s", args, native.stdout, r)
+			}
+		}
+	})
+	t.Run("no-descriptor-left", func(t *testing.T) {
+		native, err := exec.Command("/bin/ls", "/proc/self/fd").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		runTwice(t, []string{"ZPOLINE_HOOK=builtin:pass"}, "/bin/ls", "/proc/self/fd")
+		for i := 0; i < 20; i++ {
+			r := run(t, runSpec{args: []string{"/bin/ls", "/proc/self/fd"}, env: append(env, "ZPOLINE_HOOK=builtin:pass")})
+			if !r.ok() || !bytes.Equal(r.stdout, native) {
+				t.Fatalf("run %d: want the native listing %q\n%s", i, native, r)
+			}
+		}
+	})
+	t.Run("failing-hook-library", func(t *testing.T) {
+		nosym := filepath.Join(a.build, "tests", "testhook_nosym.so")
+		r := runTwice(t, []string{"ZPOLINE_HOOK=" + nosym, "ZPOLINE_LOG=/dev/null"}, "/bin/echo", "hi")
+		msg := "zpoline: hook library " + nosym + ": symbol not found"
+		if n := strings.Count(string(r.stderr), msg); n != 1 || !strings.Contains(string(r.stderr), "the hook library did not load") {
+			t.Fatalf("want the failure reported once (%q), got %d\n%s", msg, n, r)
+		}
+	})
+	t.Run("stale-cache", func(t *testing.T) {
+		files, _ := filepath.Glob(filepath.Join(cache, "zpoline", "*.sites"))
+		if len(files) == 0 {
+			t.Fatal("no cache files written")
+		}
+		for _, f := range files {
+			if err := os.WriteFile(f, []byte("zpoline-sites-1\ngarbage"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := run(t, runSpec{args: []string{"/bin/echo", "hi"}, env: append(env, "ZPOLINE_HOOK=builtin:pass")})
+		if !r.ok() || string(r.stdout) != "hi\n" || !strings.Contains(string(r.stderr), cold+"a cache file is malformed") {
+			t.Fatalf("want the Go start-up after a damaged cache entry\n%s", r)
+		}
+	})
 }

@@ -162,6 +162,9 @@ struct zp_hook_loaded {
 	const char *detail;
 };
 int zp_hook_load(const char *path, struct zp_hook_loaded *out);
+/* zp_hook_load for the warm start: a failure is kept and reported by the next
+   zp_hook_load of the same path instead of loading it again. */
+int zp_hook_load_once(const char *path, struct zp_hook_loaded *out);
 int zp_hook_install_loaded(const struct zp_hook_loaded *l);
 
 /* The trampoline's code (zp_trampoline.c). */
@@ -197,6 +200,7 @@ int zp_go_signal_table_fix(void);
 void zp_restore_stdio_flags(void);
 int zp_stdio_was_nonblocking(void);
 int zp_warm_start(void *newcode_fn);
+void zp_warm_finish(int go_finishes);
 void zp_go_init_done(void);
 void zp_abort(void) __attribute__((noreturn));
 

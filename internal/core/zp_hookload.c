@@ -10,6 +10,10 @@
  *
  * Context: start-up, on the main thread: libc may be called. What the namespace maps
  * meanwhile is excluded from rewriting for good (zp_newcode_hookload_tid).
+ *
+ * A library that failed to load in the warm start is not loaded a second time when the
+ * Go start-up then runs the fallback stages: its constructors would run twice. The
+ * first attempt's result is reported again (zp_hook_load_once).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -20,7 +24,43 @@
 
 #include "zp_core.h"
 
+static int zp_hook_load_now(const char *path, struct zp_hook_loaded *out);
+
+static struct {
+	char path[4096];
+	char detail[512];
+	int result; /* ZP_LOAD_*, 0 = no failed attempt kept */
+	struct zp_hook_loaded l;
+} zp_hook_failed;
+
 int zp_hook_load(const char *path, struct zp_hook_loaded *out)
+{
+	if (zp_hook_failed.result && strcmp(path, zp_hook_failed.path) == 0) {
+		int r = zp_hook_failed.result;
+		*out = zp_hook_failed.l;
+		zp_hook_failed.result = 0; /* reported once */
+		return r;
+	}
+	return zp_hook_load_now(path, out);
+}
+
+int zp_hook_load_once(const char *path, struct zp_hook_loaded *out)
+{
+	int r = zp_hook_load_now(path, out);
+	size_t n = strlen(path);
+	if (r == ZP_LOAD_OK || n >= sizeof zp_hook_failed.path)
+		return r;
+	memcpy(zp_hook_failed.path, path, n + 1);
+	zp_hook_failed.l = *out;
+	if (out->detail) { /* dlerror's buffer does not last */
+		strncpy(zp_hook_failed.detail, out->detail, sizeof zp_hook_failed.detail - 1);
+		zp_hook_failed.l.detail = zp_hook_failed.detail;
+	}
+	zp_hook_failed.result = r;
+	return r;
+}
+
+static int zp_hook_load_now(const char *path, struct zp_hook_loaded *out)
 {
 	memset(out, 0, sizeof *out);
 	zp_newcode_hookload_tid = (uint64_t)syscall(SYS_gettid);

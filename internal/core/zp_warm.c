@@ -1,23 +1,35 @@
 /*
  * zp_warm.c — the warm start: when every executable mapping's sites are in the site
- * cache, the constructor maps the trampoline and rewrites the process from the cache in
- * C while the Go runtime starts on its own thread (a c-shared library's runtime starts in
- * the background), and only then waits for it. The Go start-up would wait first and then
- * rewrite: about 1 ms of waiting, then 1.5–2.5 ms of work, one after the other.
+ * cache, a constructor that runs before the Go runtime's own .init_array entry maps the
+ * trampoline, rewrites the process from the cache and loads the hook, in C, while the
+ * process is still single-threaded (writes into text shared with no other thread need no
+ * TLB shootdown; measured: the same writes took 2-3 times longer beside the starting
+ * runtime). The Go start-up would wait for the runtime first and then do the same work
+ * in Go.
  *
- * Why C: it runs before the Go runtime is ready, by definition.
+ * Why C: it runs before the Go runtime has started, by definition.
  *
- * Context: the loader's constructor, once, on the main thread, before the program's
+ * Context: constructors of the loader, once, on the main thread, before the program's
  * main: libc may be called.
  *
  * It changes nothing in the process unless it can do everything: the configuration is
- * the simple one (ZPOLINE_HOOK=builtin:pass; no statistics, debug output or exclusions;
- * the cache on; no Go hook linked into this loader; stdio not non-blocking), and every
- * executable mapping is either skipped by the start-up's own rules or has a trusted
- * cache entry whose sites are still in memory as cached. Otherwise the Go start-up runs,
- * exactly as without a warm start. The cache format and its trust rules are those of
+ * a simple one (the hook is builtin:pass, a library by absolute path or the default
+ * library next to the loader; no statistics, debug output or exclusions; the cache on;
+ * no Go hook linked into this loader; stdio not non-blocking), and every executable
+ * mapping is either skipped by the start-up's own rules or has a trusted cache entry
+ * whose sites are still in memory as cached. Otherwise the Go start-up runs, exactly as
+ * without a warm start. The cache format and its trust rules are those of
  * internal/sitecache (written only by Go); every site is checked against the bytes in
- * memory immediately before it is written (zp_apply.c).
+ * memory immediately before it is written (zp_apply.c). The hook library is loaded as the
+ * Go start-up would (zp_hookload.c); if it fails, the process stays rewritten and the Go
+ * start-up runs the fallback stages with their messages (zpolineFinishWarm), the failed
+ * attempt reported, not repeated.
+ *
+ * zp_warm_finish, after the Go runtime's entry, waits until the loader's Go package
+ * initialisation has run (zp_go_init_done): the runtime reads files while it starts
+ * (transparent_hugepage, cgroup, mountinfo), descriptors the program would see as open
+ * if it ran meanwhile, and new code must find Go ready. ZPOLINE_WARM=0 turns the warm
+ * start off; ZPOLINE_WARM=1 prints the decision on stderr.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -32,6 +44,7 @@
 #include <unistd.h>
 
 #include "zp_core.h"
+#include "zp_syscall.h"
 
 /* Defined by the Go hook SDK (hook/zp_sdk.c): this loader may run Go hooks. */
 extern const int zp_go_sdk_linked __attribute__((weak));
@@ -43,15 +56,14 @@ extern const int zp_go_sdk_linked __attribute__((weak));
 
 static const char zp_cache_magic[] = "zpoline-sites-1\n";
 
-/* 1 once the loader's Go package initialisation has run (zp_go_init_done). */
-static volatile uint32_t zp_go_inited;
-
 /* Why the warm start was not taken, for ZPOLINE_WARM=1. */
 static const char *zp_warm_why;
 
 struct zp_warm {
 	int mem;
 	char dir[4096];
+	const char *hook_env; /* ZPOLINE_HOOK, else LIBZPHOOK; NULL if neither is set */
+	char hook[4096];      /* the library to load; "" for builtin:pass */
 	struct zp_site *sites;
 	uint64_t n;
 	struct zp_range readable[ZP_WARM_RANGES_MAX];
@@ -107,12 +119,16 @@ static int zp_trusted(const struct stat *st)
 	return st->st_uid == geteuid() && !(st->st_mode & 022);
 }
 
-static int zp_eligible(void)
+static int zp_eligible(struct zp_warm *w)
 {
 	if (zp_env_is("ZPOLINE_WARM", "0"))
 		return zp_fail("ZPOLINE_WARM=0");
-	if (!zp_env_is("ZPOLINE_HOOK", "builtin:pass"))
-		return zp_fail("the hook is not builtin:pass");
+	const char *hook = getenv("ZPOLINE_HOOK");
+	if (!hook || !*hook)
+		hook = getenv("LIBZPHOOK");
+	if (hook && *hook && strcmp(hook, "builtin:pass") != 0 && hook[0] != '/')
+		return zp_fail("the hook is neither builtin:pass nor an absolute path");
+	w->hook_env = hook && *hook ? hook : NULL;
 	if (!zp_env_empty("ZPOLINE_STATS") || zp_env_is("ZPOLINE_DEBUG", "1"))
 		return zp_fail("statistics or debug output asked for");
 	if (!zp_env_empty("ZPOLINE_EXCLUDE"))
@@ -330,6 +346,33 @@ static void zp_register_files(struct zp_warm *w, const struct zp_warm_file *f, u
 	}
 }
 
+/* The hook the Go start-up would load first (internal/hooklib.Stages): the library named
+   by ZPOLINE_HOOK or LIBZPHOOK, else the default library next to the loader when it
+   exists (a missing one is passed over in silence), else the built-in pass-through. */
+static int zp_choose_hook(struct zp_warm *w, const struct zp_map *self)
+{
+	static const char impl[] = "/libzpoline_hook_impl.so";
+	struct stat st;
+	w->hook[0] = 0;
+	if (w->hook_env) {
+		if (strcmp(w->hook_env, "builtin:pass") == 0)
+			return 0;
+		if (strlen(w->hook_env) >= sizeof w->hook)
+			return zp_fail("the hook path is too long");
+		strcpy(w->hook, w->hook_env);
+		return 0;
+	}
+	const char *slash = strrchr(self->path, '/');
+	size_t n = slash ? (size_t)(slash - self->path) : 0;
+	if (!slash || n + sizeof impl > sizeof w->hook)
+		return zp_fail("the loader's path is unusual");
+	memcpy(w->hook, self->path, n);
+	memcpy(w->hook + n, impl, sizeof impl);
+	if (stat(w->hook, &st) != 0)
+		w->hook[0] = 0;
+	return 0;
+}
+
 static int zp_warm_run(struct zp_warm *w)
 {
 	struct stat st;
@@ -362,9 +405,14 @@ static int zp_warm_run(struct zp_warm *w)
 		if (!nl)
 			break;
 		*nl = 0;
-		if (zp_parse_map(line, &m) == 0 && m.start <= (uint64_t)zp_entry_call && (uint64_t)zp_entry_call < m.end)
+		int hook_err = 0;
+		if (zp_parse_map(line, &m) == 0 && m.start <= (uint64_t)zp_entry_call && (uint64_t)zp_entry_call < m.end) {
 			self = m;
+			hook_err = zp_choose_hook(w, &m); /* while its path is NUL-terminated */
+		}
 		*nl = '\n';
+		if (hook_err)
+			goto out;
 	}
 	if (!self.ino) {
 		zp_fail("the loader's own mapping is not in /proc/self/maps");
@@ -425,7 +473,6 @@ static int zp_warm_run(struct zp_warm *w)
 		goto out;
 	}
 	zp_register_files(w, files, nfiles);
-	zp_restore_signals();
 	r = 1;
 out:
 	munmap(maps, ZP_WARM_MAPS_MAX);
@@ -434,16 +481,23 @@ out:
 	return r;
 }
 
-void zp_go_init_done(void)
+/* Marks the calling thread's calls as the Go runtime's (on) or the program's (off). */
+static void zp_mark_runtime_calls(int on)
 {
-	__atomic_store_n(&zp_go_inited, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &zp_go_inited, 1 /* FUTEX_WAKE */, 0x7fffffff, 0, 0, 0);
+	struct zp_block *b = zp_self();
+	if (!b && on) {
+		b = zp_block_new();
+		if (b)
+			zp_block_install(b);
+	}
+	if (b)
+		b->no_go = on ? ZP_BYPASS_GO_RUNTIME : 0;
 }
 
 int zp_warm_start(void *newcode_fn)
 {
 	static struct zp_warm w;
-	if (zp_eligible() != 0 || zp_warm_run(&w) != 1) {
+	if (zp_eligible(&w) != 0 || zp_warm_run(&w) != 1) {
 		if (zp_env_is("ZPOLINE_WARM", "1")) {
 			char msg[200];
 			zp_say(msg, snprintf(msg, sizeof msg, "zpoline: no warm start: %s; starting with Go\n",
@@ -451,13 +505,42 @@ int zp_warm_start(void *newcode_fn)
 		}
 		return 0;
 	}
-	/* The Go runtime has been starting on its own thread meanwhile; wait for it, so that
-	   nothing of its start (it opens files: descriptors the program would see) runs
-	   beside the program. */
-	while (!__atomic_load_n(&zp_go_inited, __ATOMIC_ACQUIRE))
-		syscall(SYS_futex, &zp_go_inited, 0 /* FUTEX_WAIT */, 0, 0, 0, 0);
 	zp_newcode_go_fn = (int64_t(*)(uint64_t, uint64_t, uint64_t))newcode_fn;
+	struct zp_hook_loaded l;
+	int hooked = !w.hook[0] || (zp_hook_load_once(w.hook, &l) == ZP_LOAD_OK && zp_hook_install_loaded(&l) == 0);
+	if (zp_env_is("ZPOLINE_WARM", "1")) {
+		char msg[160];
+		zp_say(msg, snprintf(msg, sizeof msg, "zpoline: warm start: %llu sites from the cache%s\n",
+				     (unsigned long long)w.n,
+				     hooked ? "" : "; the hook library did not load: Go chooses the hook"));
+	}
+	/* The Go runtime's .init_array entry runs next on this thread: runtime.libpreinit's
+	   sigactions and the clone of the runtime's first thread go through libc, rewritten
+	   by now. They are the runtime's calls, not the program's (ZPOLINE_REGS_RUNTIME: a
+	   tracer leaves them out) until zp_warm_finish. */
+	zp_mark_runtime_calls(1);
+	return hooked ? 1 : 2; /* 2: zpolineFinishWarm runs the hook stages in Go */
+}
+
+/* 1 once the loader's Go package initialisation has run (zp_go_init_done). */
+static volatile uint32_t zp_go_inited;
+
+void zp_go_init_done(void)
+{
+	__atomic_store_n(&zp_go_inited, 1, __ATOMIC_RELEASE);
+	zp_sys3(__NR_futex, (long)&zp_go_inited, 1 /* FUTEX_WAKE */, 0x7fffffff);
+}
+
+/* Runs after the process is rewritten and the hook installed: raw system calls only
+   (libc's are hooked by now, and a tracer would show them as the program's). */
+void zp_warm_finish(int go_finishes)
+{
+	zp_mark_runtime_calls(0);
+	if (go_finishes)
+		return;
+	zp_restore_signals(); /* what runtime.libpreinit changed */
+	while (!__atomic_load_n(&zp_go_inited, __ATOMIC_ACQUIRE))
+		zp_sys4(__NR_futex, (long)&zp_go_inited, 0 /* FUTEX_WAIT */, 0, 0);
 	zp_go_ready = 1;
 	zp_started = 1;
-	return 1;
 }
