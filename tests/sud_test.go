@@ -18,11 +18,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// sudProbe is prctl(PR_SET_SYSCALL_USER_DISPATCH, OFF): EINVAL when the kernel lacks it.
+func sudProbe() error {
+	const prSetSyscallUserDispatch, prSysDispatchOff = 59, 0
+	return unix.Prctl(prSetSyscallUserDispatch, prSysDispatchOff, 0, 0, 0)
+}
+
+// sudAvailable: the kernel has Syscall User Dispatch.
+func sudAvailable() bool { return sudProbe() == nil }
+
 // needSUD skips when the kernel lacks Syscall User Dispatch (EINVAL from the prctl).
 func needSUD(t *testing.T) {
 	t.Helper()
-	const prSetSyscallUserDispatch, prSysDispatchOff = 59, 0
-	if err := unix.Prctl(prSetSyscallUserDispatch, prSysDispatchOff, 0, 0, 0); err != nil {
+	if err := sudProbe(); err != nil {
 		if errors.Is(err, unix.EINVAL) {
 			t.Skip("the kernel has no Syscall User Dispatch (Linux 5.11 or later with generic entry)")
 		}

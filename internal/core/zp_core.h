@@ -128,7 +128,7 @@ extern volatile int zp_sud_live;
 extern volatile uint64_t zp_sud_gen;
 int zp_sud_call(struct zp_block *b, struct zp_frame *f, int64_t *ret);
 void zp_sud_sync(struct zp_block *b);
-void zp_sud_write_exec(struct zp_block *b);
+void zp_sud_code_unvouched(struct zp_block *b);
 void zp_sud_child(struct zp_block *b);
 void zp_sud_fork_child(void);
 char *zp_sud_stats(char *p, char *end);

@@ -335,7 +335,7 @@ void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret)
 		return;
 	}
 	if ((prot & PROT_WRITE) && nr != __NR_mremap)
-		zp_sud_write_exec(b); /* code the scan below cannot vouch for: the SUD net */
+		zp_sud_code_unvouched(b); /* code the scan below cannot vouch for: the SUD net */
 	int64_t (*go)(uint64_t, uint64_t, uint64_t) = zp_newcode_go_fn;
 	if (go && zp_go_may_run(b)) {
 		zp_nc_lock(1);
@@ -368,14 +368,11 @@ void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret)
 	const struct zp_nc_file *file = 0;
 	if (nr == __NR_mmap && fd >= 0)
 		file = zp_nc_file_find(fd, offset, len);
-	if (!file) {
+	if (!file || !zp_nc_lock(!b->in_handler)) {
+		/* Left unrewritten: the SUD net (where available) serves its calls. */
 		ZP_NC_ADD(unrewritten, 1);
 		zp_newcode_log(start, start + len, ZP_NC_HOW_UNREWRITTEN, 0, 0, 0);
-		return;
-	}
-	if (!zp_nc_lock(!b->in_handler)) {
-		ZP_NC_ADD(unrewritten, 1);
-		zp_newcode_log(start, start + len, ZP_NC_HOW_UNREWRITTEN, 0, 0, 0);
+		zp_sud_code_unvouched(b);
 		return;
 	}
 	uint64_t t0 = zp_nc_now_ns();

@@ -213,8 +213,11 @@ __attribute__((constructor(102))) static void zp_sud_init(void)
 
 /* ---- policy ---- */
 
-/* auto: a writable-and-executable mapping appeared (zp_newcode.c); arms this thread now. */
-void zp_sud_write_exec(struct zp_block *b)
+/* auto: code the rewriter cannot vouch for appeared (zp_newcode.c): a writable-and-
+   executable mapping, or new code left unrewritten because Go cannot run here (a fork
+   child mapping a file it does not know). Arms this thread now, the others at their
+   next hooked call. */
+void zp_sud_code_unvouched(struct zp_block *b)
 {
 	if (zp_sud_mode != ZP_SUD_AUTO || !zp_sud_available)
 		return;
