@@ -32,6 +32,7 @@ func TestNewCode(t *testing.T) {
 		{"mprotect", []string{"mprotect"}, "code written into .data, then mprotect RX (anonymous rule)", nil},
 		{"dlopen", []string{"dlopen", lib}, "library dlopen'ed after start-up; immediates and data in .text kept", nil},
 		{"clone", []string{"clone"}, "raw clone thread sharing its creator's TLS (worker path)", nil},
+		{"mremap", []string{"mremap", lib}, "rewritten code moved by mremap: a JIT page (call shape), a library's text (jump shape) there and back", nil},
 		{"fork", []string{"fork", lib, libB}, "fork child: known file rewritten in C; unknown file served by the SUD net",
 			sudNetEnv()},
 		{"fork-sud-off", []string{"fork", lib, libB}, "fork child: known file rewritten in C; unknown file left unrewritten",
@@ -73,6 +74,7 @@ func checkNewCodeStats(t *testing.T, name, st string) {
 		"mprotect":     {"go: 1 ranges, 1 sites"},
 		"dlopen":       {"go: 1 ranges, 1 sites", "libnewcode.so: go, 1 sites"},
 		"clone":        {"worker: 1 ranges, 1 sites"},
+		"mremap":       {"moved by mremap: 3 sites"},
 		"fork":         {"c (known files): 1 ranges, 1 sites", "unrewritten (no Go here, code not known): 1"},
 		"fork-sud-off": {"c (known files): 1 ranges, 1 sites", "unrewritten (no Go here, code not known): 1", "sud: mode off"},
 	}[name]

@@ -23,6 +23,11 @@
  *     family site are written first: a thread inherits its creator's %gs base, so a
  *     thread made through a clone the loader did not see would share its creator's block
  *     once the creator has one.
+ *
+ * Code moved by mremap (zp_apply_moved) carries its rewritten sites to the new address:
+ * call-shape sites are added to the site set there, jump-shape sites get a stub that
+ * returns to the new address and their `jmp *slot` is pointed at it. Where sites are is
+ * kept coarsely (zp_site_ranges) so that an mremap of data costs a few compares.
  */
 #include <stdint.h>
 #include <asm/unistd.h>
@@ -174,6 +179,123 @@ static int zp_write_spans(int mem, const struct zp_range *r, uint64_t nr, const 
 	return 0;
 }
 
+/* Address ranges holding rewritten sites (sites less than 1 MiB apart share one). */
+#define ZP_SITE_RANGES_MAX 1024
+#define ZP_SITE_RANGE_GAP (1ull << 20)
+static struct zp_range zp_site_ranges[ZP_SITE_RANGES_MAX];
+static volatile uint32_t zp_site_ranges_n;
+static volatile int zp_site_ranges_full; /* then every moved range is looked at */
+
+/* Records that [a, b) holds rewritten sites. Callers are serialised (start-up, the
+   new-code lock); readers take the count with acquire. */
+void zp_note_site_range(uint64_t a, uint64_t b)
+{
+	uint32_t k = zp_site_ranges_n;
+	if (k && a < zp_site_ranges[k - 1].end + ZP_SITE_RANGE_GAP && a >= zp_site_ranges[k - 1].start) {
+		if (b > zp_site_ranges[k - 1].end)
+			__atomic_store_n(&zp_site_ranges[k - 1].end, b, __ATOMIC_RELEASE);
+		return;
+	}
+	if (k == ZP_SITE_RANGES_MAX) {
+		zp_site_ranges_full = 1;
+		return;
+	}
+	zp_site_ranges[k] = (struct zp_range){a, b};
+	__atomic_store_n(&zp_site_ranges_n, k + 1, __ATOMIC_RELEASE);
+}
+
+/* The written sites of s (sorted; written 0: all). */
+static void zp_note_site_ranges(const struct zp_site *s, uint64_t n, const uint8_t *written)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (!written || written[i])
+			zp_note_site_range(s[i].start, s[i].addr + 2);
+}
+
+static int zp_sites_maybe_in(uint64_t start, uint64_t end)
+{
+	if (zp_site_ranges_full)
+		return 1;
+	uint32_t n = __atomic_load_n(&zp_site_ranges_n, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n; i++)
+		if (start < __atomic_load_n(&zp_site_ranges[i].end, __ATOMIC_ACQUIRE) && zp_site_ranges[i].start < end)
+			return 1;
+	return 0;
+}
+
+/* Is the `jmp *slot` found at new_start a moved jump-shape site that was at old_start?
+   Its stub record says so: [slot: .quad slot+8][the displaced instruction][movabs
+   $old_start+plen+2,%rcx][jmp *entry_slot]. Fills site (at new_start) from the record. */
+static int zp_moved_jump(int mem, uint32_t slot, uint64_t old_start, uint64_t new_start, struct zp_site *site)
+{
+	uint8_t rec[8 + ZP_SITE_PREFIX_MAX + 10 + 3];
+	if (zp_sys4(__NR_pread64, mem, rec, sizeof rec, slot) != (long)sizeof rec ||
+	    *(uint64_t *)rec != (uint64_t)slot + 8)
+		return 0;
+	const uint8_t *code = rec + 8;
+	for (unsigned k = 1; k <= ZP_SITE_PREFIX_MAX; k++) {
+		if (code[k] != 0x48 || code[k + 1] != 0xb9 || *(const uint64_t *)(code + k + 2) != old_start + k + 2 ||
+		    code[k + 10] != 0xff || code[k + 11] != 0x24 || code[k + 12] != 0x25)
+			continue;
+		/* insn: not known from the stub, and not needed once a site is rewritten */
+		*site = (struct zp_site){.addr = new_start + k, .start = new_start, .nr = -1,
+					 .insn = ZP_INSN_SYSCALL, .shape = ZP_SHAPE_JUMP, .plen = (uint8_t)k};
+		for (unsigned i = 0; i < k; i++)
+			site->prefix[i] = code[i];
+		return 1;
+	}
+	return 0;
+}
+
+int64_t zp_apply_moved(uint64_t old, uint64_t new_addr, uint64_t len)
+{
+	if (old == new_addr || len < 2 || !zp_sites_maybe_in(old, old + len))
+		return 0;
+	long mem = zp_sys3(__NR_open, "/proc/self/mem", 02 /* O_RDWR */ | 02000000 /* O_CLOEXEC */, 0);
+	if (mem < 0)
+		return -1;
+	/* The moved bytes, and room for what is found in them (at most one site per 2 bytes). */
+	uint64_t sites_bytes = (len / 2 + 1) * (sizeof(struct zp_site) + 16);
+	long buf = zp_sys6(__NR_mmap, 0, len + sites_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int64_t found = -1;
+	if (buf < 0 && buf > -4096)
+		goto out;
+	uint8_t *b = (uint8_t *)buf;
+	struct zp_site *jumps = (struct zp_site *)(b + ((len + 15) & ~15ull));
+	uint64_t *calls = (uint64_t *)(jumps + len / 2 + 1), *slot = calls + len / 2 + 1;
+	uint64_t nj = 0, nc = 0;
+	if (zp_sys4(__NR_pread64, mem, b, len, new_addr) != (long)len)
+		goto unmap;
+	for (uint64_t i = 0; i + 1 < len; i++) {
+		if (b[i] != 0xff)
+			continue;
+		if (b[i + 1] == 0xd0 && zp_site_known(old + i)) {
+			calls[nc++] = new_addr + i;
+			i++;
+		} else if (b[i + 1] == 0x24 && i + ZP_JUMP_LEN <= len && b[i + 2] == 0x25 &&
+			   zp_moved_jump((int)mem, *(uint32_t *)(b + i + 3), old + i, new_addr + i, &jumps[nj])) {
+			i += jumps[nj++].plen + 1;
+		}
+	}
+	/* The set first (the NULL-call check must know a site before it is reached at its new
+	   address), then the jump sites' new stubs, then their slots. */
+	if ((nc && zp_sites_add(calls, nc) != 0) || zp_build_stubs((int)mem, jumps, nj, slot) != 0)
+		goto unmap;
+	for (uint64_t k = 0; k < nj; k++) {
+		uint8_t p[ZP_SITE_PREFIX_MAX + 2];
+		unsigned n = zp_patch(&jumps[k], slot[k], p);
+		if (zp_sys4(__NR_pwrite64, mem, p, n, jumps[k].start) != (long)n)
+			goto unmap;
+	}
+	zp_note_site_ranges(jumps, nj, 0);
+	found = (int64_t)(nc + nj);
+unmap:
+	zp_sys2(__NR_munmap, buf, len + sites_bytes);
+out:
+	zp_sys1(__NR_close, mem);
+	return found;
+}
+
 int zp_apply_sites(int mem, struct zp_site *s, uint64_t n, const struct zp_range *r, uint64_t nr,
 		   int add, uint8_t *written)
 {
@@ -203,6 +325,8 @@ int zp_apply_sites(int mem, struct zp_site *s, uint64_t n, const struct zp_range
 		err = zp_write_spans(mem, r, nr, s, n, slot, written, 0);
 		if (err == 0)
 			err = zp_write_spans(mem, r, nr, s, n, slot, written, 1);
+		if (err == 0)
+			zp_note_site_ranges(s, n, written);
 	}
 	zp_sys2(__NR_munmap, m, bytes);
 	return err;

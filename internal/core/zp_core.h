@@ -90,6 +90,7 @@ struct zp_nc_stats {
 	uint64_t unrewritten; /* Go could not run and the file table did not know the code */
 	uint64_t failed;      /* the Go or C path reported an error */
 	uint64_t exclude_overflow;
+	uint64_t moved_sites; /* rewritten sites carried to a new address by mremap */
 };
 extern struct zp_nc_stats zp_nc_stats;
 
@@ -181,7 +182,8 @@ int zp_trampoline_map(int mem, int *page_zero_errno);
 
 /* A site to rewrite (rewrite.Site in Go; zp_apply.c). */
 #define ZP_SITE_PREFIX_MAX 15
-#define ZP_INSN_SYSENTER 1 /* rewrite.InsnSysenter; 0 is syscall */
+#define ZP_INSN_SYSCALL 0  /* rewrite.InsnSyscall */
+#define ZP_INSN_SYSENTER 1 /* rewrite.InsnSysenter */
 #define ZP_SHAPE_JUMP 1    /* rewrite.ShapeJump; 0 is ShapeCall */
 #define ZP_JUMP_LEN 7      /* rewrite.JumpLen: ff 24 25 abs32 */
 struct zp_site {
@@ -196,6 +198,11 @@ struct zp_range {
 };
 int zp_apply_sites(int mem, struct zp_site *s, uint64_t n, const struct zp_range *readable,
 		   uint64_t nreadable, int add, uint8_t *written);
+/* After mremap moved [old, old+len) to new_addr: its rewritten sites made to work there.
+   Sites carried, or -1. */
+int64_t zp_apply_moved(uint64_t old, uint64_t new_addr, uint64_t len);
+/* Records that [start, end) holds rewritten sites, for zp_apply_moved (zp_apply.c). */
+void zp_note_site_range(uint64_t start, uint64_t end);
 int zp_go_signal_table_fix(void);
 void zp_restore_stdio_flags(void);
 int zp_stdio_was_nonblocking(void);

@@ -284,7 +284,25 @@ static int64_t zp_nc_apply_file(const struct zp_nc_file *file, uint64_t start)
 				written++;
 	}
 	zp_sys1(__NR_close, mem);
+	if (written)
+		zp_note_site_range(start, start + file->length);
 	return written;
+}
+
+/* mremap moved [old, old+len) to new_addr: the rewritten sites it held must work there
+   (zp_apply_moved, in C: also in fork children). */
+static void zp_nc_moved(struct zp_block *b, uint64_t old, uint64_t new_addr, uint64_t len)
+{
+	if (!zp_nc_lock(!b->in_handler)) {
+		ZP_NC_ADD(failed, 1);
+		return;
+	}
+	int64_t n = zp_apply_moved(old, new_addr, len);
+	zp_nc_unlock();
+	if (n < 0)
+		ZP_NC_ADD(failed, 1);
+	else
+		ZP_NC_ADD(moved_sites, (uint64_t)n);
 }
 
 void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret)
@@ -312,6 +330,8 @@ void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret)
 		len = f->rsi;
 		break;
 	case __NR_mremap:
+		if (ret != f->rdi)
+			zp_nc_moved(b, (uint64_t)f->rdi, (uint64_t)ret, (uint64_t)(f->rsi < f->rdx ? f->rsi : f->rdx));
 		prot = PROT_EXEC; /* unknown here: the Go path looks at the mapping */
 		start = ret;
 		len = f->rdx;
@@ -458,7 +478,9 @@ char *zp_newcode_stats(char *p, char *end)
 	p = zp_nc_put_u(p, end, s->excluded, 0);
 	p = zp_nc_put(p, end, "; failed: ");
 	p = zp_nc_put_u(p, end, s->failed, 0);
-	p = zp_nc_put(p, end, "\n");
+	p = zp_nc_put(p, end, "; moved by mremap: ");
+	p = zp_nc_put_u(p, end, s->moved_sites, 0);
+	p = zp_nc_put(p, end, " sites\n");
 	uint32_t n = zp_nc_events_n;
 	for (uint32_t i = 0; i < n && i < ZP_NC_EVENTS_MAX; i++) {
 		const struct zp_nc_event *e = &zp_nc_events[i];

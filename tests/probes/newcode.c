@@ -18,6 +18,9 @@
  *                 immediate `mov $0x50f,%eax` and data bytes in .text) must be unchanged.
  *  clone          a thread made by a raw clone(CLONE_VM|...) with a new stack and no
  *                 CLONE_SETTLS makes a JIT page with inline mmap/mprotect and calls it.
+ *  mremap LIB     code moved by mremap after it was rewritten: a JIT page (call shape)
+ *                 and the page of LIB's text holding nc_count (jump shape), each called
+ *                 at its new address; the library's page is then moved back and called.
  *  fork LIB LIB2  the parent opens and closes LIB; a fork child (Go cannot run there)
  *                 opens LIB again: its sites come from the loader's file table, applied in
  *                 C. It then opens LIB2, never seen before: left unrewritten (counted in
@@ -215,6 +218,46 @@ static void case_clone(void)
 	ok("clone");
 }
 
+/* ---- mremap ---- */
+
+/* Moves the page at p to a fresh address with mremap; returns the new address. */
+static unsigned char *move_page(void *p)
+{
+	void *to = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (to == MAP_FAILED)
+		fail("mremap: mmap: %s", strerror(errno));
+	void *r = mremap(p, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	if (r == MAP_FAILED)
+		fail("mremap: %s", strerror(errno));
+	return r;
+}
+
+static void case_mremap(const char *lib)
+{
+	unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fail("mremap: mmap: %s", strerror(errno));
+	fill(p);
+	if (mprotect(p, 4096, PROT_READ | PROT_EXEC) != 0)
+		fail("mremap: mprotect: %s", strerror(errno));
+	check_count("mremap: JIT page before the move", (long (*)(void))p, 10, hooked);
+	unsigned char *q = move_page(p);
+	check_count("mremap: JIT page after the move", (long (*)(void))q, 100, hooked);
+	check_data("mremap", q + sizeof jit_code, jit_data, sizeof jit_data);
+
+	void *h = open_lib(lib);
+	unsigned char *f = sym(h, "nc_count");
+	check_count("mremap: library before the move", (long (*)(void))f, 10, hooked);
+	unsigned char *page = (unsigned char *)((uintptr_t)f & ~(uintptr_t)4095);
+	unsigned char *moved = move_page(page);
+	check_count("mremap: library text after the move", (long (*)(void))(moved + (f - page)), 100, hooked);
+	/* Back where it was (the library's other code, its destructors, lives in that page). */
+	if (mremap(moved, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, page) != page)
+		fail("mremap back: %s", strerror(errno));
+	check_count("mremap: library text moved back", (long (*)(void))f, 10, hooked);
+	ok("mremap");
+}
+
 /* ---- fork ---- */
 
 static void case_fork(const char *lib, const char *lib2)
@@ -255,9 +298,11 @@ int main(int argc, char **argv)
 		case_dlopen(argv[2]);
 	else if (!strcmp(c, "clone"))
 		case_clone();
+	else if (!strcmp(c, "mremap") && argc > 2)
+		case_mremap(argv[2]);
 	else if (!strcmp(c, "fork") && argc > 3)
 		case_fork(argv[2], argv[3]);
 	else
-		fail("usage: newcode jit|mprotect|clone|dlopen LIB|fork LIB LIB2");
+		fail("usage: newcode jit|mprotect|clone|dlopen LIB|mremap LIB|fork LIB LIB2");
 	return 0;
 }
