@@ -46,21 +46,27 @@ func TestSUD(t *testing.T) {
 		name, mode, arg string
 		armed           bool     // the net serves the hidden calls (PROBE_SUD=1)
 		stats           []string // what ZPOLINE_STATS must show
+		env             []string // added to the hooked run's environment
 	}{
 		{"always/hidden", "always", "hidden", true,
-			[]string{"sud: mode always, available, armed", "traps: 100 (sites rewritten: 0, not vouched for: 1)"}},
+			[]string{"sud: mode always, available, armed", "traps: 100 (sites rewritten: 0, not vouched for: 1)"}, nil},
 		{"always/wx", "always", "wx", true,
-			[]string{"sud: mode always, available, armed", "traps: 101 (sites rewritten: 1, not vouched for: 1)"}},
+			[]string{"sud: mode always, available, armed", "traps: 101 (sites rewritten: 1, not vouched for: 1)"}, nil},
 		{"always/sigsys", "always", "sigsys", true,
 			[]string{"traps: 20 ", "SIGSYS forwarded to the program: 3", "SIGSYS actions recorded: 2",
-				"masks kept from blocking SIGSYS: 1"}},
-		{"always/onstack", "always", "onstack", true, []string{"sud: mode always, available, armed"}},
-		{"always/fork", "always", "fork", true, []string{"threads armed: 2"}},
+				"masks kept from blocking SIGSYS: 1"}, nil},
+		{"always/onstack", "always", "onstack", true, []string{"sud: mode always, available, armed"}, nil},
+		{"always/fork", "always", "fork", true, []string{"threads armed: 2"}, nil},
 		{"auto/wx", "auto", "wx", true,
-			[]string{"sud: mode auto, available, armed", "traps: 101 (sites rewritten: 1, not vouched for: 1)"}},
+			[]string{"sud: mode auto, available, armed", "traps: 101 (sites rewritten: 1, not vouched for: 1)"}, nil},
 		{"auto/hidden", "auto", "hidden", false,
-			[]string{"sud: mode auto, available, not armed; threads armed: 0; traps: 0"}},
-		{"off/wx", "off", "wx", false, []string{"sud: mode off", "threads armed: 0; traps: 0"}},
+			[]string{"sud: mode auto, available, not armed; threads armed: 0; traps: 0"}, nil},
+		{"off/wx", "off", "wx", false, []string{"sud: mode off", "threads armed: 0; traps: 0"}, nil},
+		{"auto/wxgone", "auto", "wxgone", true,
+			[]string{"sud: mode auto, available, not armed; threads armed: 1; traps: 10 ", "threads disarmed: 1"}, nil},
+		{"always/wxgone", "always", "wxgone", true,
+			[]string{"sud: mode always, available, armed", "traps: 20 ", "threads disarmed: 0"},
+			[]string{"PROBE_SUD_STAYS=1"}},
 	}
 	variants := []hookVariant{hookVariants[0], hookVariants[2]} // rs (C hook), go (Go hook in front)
 	for _, c := range cases {
@@ -77,8 +83,8 @@ func TestSUD(t *testing.T) {
 					if c.armed {
 						probeSUD = "PROBE_SUD=1"
 					}
-					spec.env = hookedEnv(a, v, "PROBE_HOOKED=1", probeSUD, "ZPOLINE_SUD="+c.mode,
-						"ZPOLINE_STATS="+stats)
+					spec.env = hookedEnv(a, v, append([]string{"PROBE_HOOKED=1", probeSUD, "ZPOLINE_SUD=" + c.mode,
+						"ZPOLINE_STATS=" + stats}, c.env...)...)
 					r := run(t, spec)
 					if !r.ok() || !bytes.Equal(r.stdout, native.stdout) {
 						t.Fatalf("hooked %s (ZPOLINE_SUD=%s): want the native output %q\n%s", c.arg, c.mode,

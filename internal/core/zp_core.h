@@ -75,9 +75,9 @@ void zp_bypass_totals(uint64_t out[ZP_BYPASS_MAX + 2]);
 
 /* zp_newcode.c: code made executable after start-up (see there). */
 
-/* mmap, mprotect, mremap, pkey_mprotect: one shift and test for other numbers < 64. */
-#define ZP_NEWCODE_NR(nr)                                                                     \
-	((unsigned)(nr) < 64 ? ((1ull << 9 | 1ull << 10 | 1ull << 25) >> (unsigned)(nr)) & 1 \
+/* mmap, mprotect, munmap, mremap, pkey_mprotect: one shift and test for other numbers < 64. */
+#define ZP_NEWCODE_NR(nr)                                                                                   \
+	((unsigned)(nr) < 64 ? ((1ull << 9 | 1ull << 10 | 1ull << 11 | 1ull << 25) >> (unsigned)(nr)) & 1 \
 			     : (nr) == 329)
 
 struct zp_nc_stats {
@@ -130,6 +130,8 @@ extern volatile uint64_t zp_sud_gen;
 int zp_sud_call(struct zp_block *b, struct zp_frame *f, int64_t *ret);
 void zp_sud_sync(struct zp_block *b);
 void zp_sud_code_unvouched(struct zp_block *b);
+void zp_sud_wx_mapped(struct zp_block *b, uint64_t start, uint64_t end);
+int zp_sud_wx_gone(struct zp_block *b, uint64_t start, uint64_t end);
 void zp_sud_child(struct zp_block *b);
 void zp_sud_fork_child(void);
 char *zp_sud_stats(char *p, char *end);

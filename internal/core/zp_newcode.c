@@ -330,15 +330,23 @@ void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret)
 		len = f->rsi;
 		break;
 	case __NR_mremap:
-		if (ret != f->rdi)
+		if (ret != f->rdi) {
 			zp_nc_moved(b, (uint64_t)f->rdi, (uint64_t)ret, (uint64_t)(f->rsi < f->rdx ? f->rsi : f->rdx));
+			if (zp_sud_wx_gone(b, (uint64_t)f->rdi, (uint64_t)f->rdi + (uint64_t)f->rsi))
+				zp_sud_wx_mapped(b, (uint64_t)ret, (uint64_t)ret + (uint64_t)f->rdx);
+		}
 		prot = PROT_EXEC; /* unknown here: the Go path looks at the mapping */
 		start = ret;
 		len = f->rdx;
 		break;
+	case __NR_munmap:
+		zp_sud_wx_gone(b, (uint64_t)f->rdi, (uint64_t)f->rdi + (uint64_t)f->rsi);
+		return;
 	default:
 		return;
 	}
+	if (nr != __NR_mremap && !((prot & PROT_WRITE) && (prot & PROT_EXEC)))
+		zp_sud_wx_gone(b, start, start + ((len + 4095) & ~4095ull)); /* no longer W+X there */
 	if (!(prot & PROT_EXEC) || len == 0)
 		return;
 	len = (len + 4095) & ~4095ull;
@@ -355,7 +363,7 @@ void zp_newcode_after(struct zp_block *b, const struct zp_frame *f, int64_t ret)
 		return;
 	}
 	if ((prot & PROT_WRITE) && nr != __NR_mremap)
-		zp_sud_code_unvouched(b); /* code the scan below cannot vouch for: the SUD net */
+		zp_sud_wx_mapped(b, start, start + len); /* code the scan below cannot vouch for: the SUD net */
 	int64_t (*go)(uint64_t, uint64_t, uint64_t) = zp_newcode_go_fn;
 	if (go && zp_go_may_run(b)) {
 		zp_nc_lock(1);

@@ -112,7 +112,7 @@ static struct zp_ksig zp_sud_app;       /* the program's SIGSYS action, as it be
 static struct zp_ksig zp_sud_initial;   /* SIGSYS as the process inherited it */
 
 static struct {
-	uint64_t threads, traps, rewritten, unvouched, forwarded, sigactions, masks, failed;
+	uint64_t threads, traps, rewritten, unvouched, forwarded, sigactions, masks, failed, disarmed;
 } zp_sud_stat;
 #define ZP_SUD_ADD(field) __atomic_fetch_add(&zp_sud_stat.field, 1, __ATOMIC_RELAXED)
 
@@ -213,19 +213,115 @@ __attribute__((constructor(102))) static void zp_sud_init(void)
 
 /* ---- policy ---- */
 
-/* auto: code the rewriter cannot vouch for appeared (zp_newcode.c): a writable-and-
-   executable mapping, or new code left unrewritten because Go cannot run here (a fork
-   child mapping a file it does not know). Arms this thread now, the others at their
-   next hooked call. */
+/*
+ * auto: the net is wanted while the process has code the rewriter cannot vouch for:
+ * while a writable-and-executable mapping exists (what is written into it later is never
+ * scanned), and for good once new code was left unrewritten (a fork child, where Go
+ * cannot run, mapping a file it does not know). The writable-and-executable ranges are
+ * kept here (zp_newcode.c reports mmap, mprotect, mremap and munmap); when the last one
+ * goes, the policy changes back and each thread disarms at its next hooked call.
+ * Updates run on the hook path at level 0 (a signal handler's calls during one are
+ * nested calls, which do not come here), under a spinlock held for a few compares.
+ */
+#define ZP_SUD_WX_MAX 256
+static struct zp_range zp_sud_wx[ZP_SUD_WX_MAX];
+static volatile uint32_t zp_sud_wx_n;
+static volatile int zp_sud_wx_busy;
+static volatile int zp_sud_sticky; /* wanted for the life of the process */
+
+static void zp_sud_wx_lock(void)
+{
+	while (__atomic_exchange_n(&zp_sud_wx_busy, 1, __ATOMIC_ACQUIRE))
+		zp_sys0(__NR_sched_yield);
+}
+
+static void zp_sud_wx_unlock(void)
+{
+	__atomic_store_n(&zp_sud_wx_busy, 0, __ATOMIC_RELEASE);
+}
+
+/* The policy is (sticky or a W+X range exists); a change bumps the generation. */
+static void zp_sud_want_set(int want)
+{
+	if (zp_sud_want == want)
+		return;
+	zp_sud_want = want;
+	__atomic_fetch_add(&zp_sud_gen, 1, __ATOMIC_RELEASE);
+	zp_sud_live = 1;
+}
+
+static int zp_sud_auto(void)
+{
+	return zp_sud_mode == ZP_SUD_AUTO && zp_sud_available;
+}
+
+/* Removes [start, end) from the W+X ranges (caller holds the lock); 1 if any overlapped. */
+static int zp_sud_wx_cut(uint64_t start, uint64_t end)
+{
+	int hit = 0;
+	for (uint32_t i = 0; i < zp_sud_wx_n;) {
+		struct zp_range r = zp_sud_wx[i];
+		if (end <= r.start || r.end <= start) {
+			i++;
+			continue;
+		}
+		hit = 1;
+		if (r.start < start && end < r.end) { /* a hole in the middle: two ranges */
+			if (zp_sud_wx_n == ZP_SUD_WX_MAX) {
+				zp_sud_sticky = 1; /* cannot track it: keep the net */
+				return hit;
+			}
+			zp_sud_wx[i].end = start;
+			zp_sud_wx[zp_sud_wx_n++] = (struct zp_range){end, r.end};
+			i++;
+		} else if (r.start < start) {
+			zp_sud_wx[i++].end = start;
+		} else if (end < r.end) {
+			zp_sud_wx[i++].start = end;
+		} else {
+			zp_sud_wx[i] = zp_sud_wx[--zp_sud_wx_n];
+		}
+	}
+	return hit;
+}
+
+void zp_sud_wx_mapped(struct zp_block *b, uint64_t start, uint64_t end)
+{
+	if (!zp_sud_auto())
+		return;
+	zp_sud_wx_lock();
+	zp_sud_wx_cut(start, end);
+	if (zp_sud_wx_n == ZP_SUD_WX_MAX)
+		zp_sud_sticky = 1;
+	else
+		zp_sud_wx[zp_sud_wx_n++] = (struct zp_range){start, end};
+	zp_sud_want_set(1);
+	zp_sud_wx_unlock();
+	if (b->sud_gen != zp_sud_gen)
+		zp_sud_sync(b);
+}
+
+int zp_sud_wx_gone(struct zp_block *b, uint64_t start, uint64_t end)
+{
+	if (!__atomic_load_n(&zp_sud_wx_n, __ATOMIC_ACQUIRE) || !zp_sud_auto())
+		return 0;
+	zp_sud_wx_lock();
+	int hit = zp_sud_wx_cut(start, end);
+	zp_sud_want_set(zp_sud_sticky || zp_sud_wx_n > 0);
+	zp_sud_wx_unlock();
+	if (b->sud_gen != zp_sud_gen)
+		zp_sud_sync(b);
+	return hit;
+}
+
 void zp_sud_code_unvouched(struct zp_block *b)
 {
-	if (zp_sud_mode != ZP_SUD_AUTO || !zp_sud_available)
+	if (!zp_sud_auto())
 		return;
-	if (!zp_sud_want) {
-		zp_sud_want = 1;
-		__atomic_fetch_add(&zp_sud_gen, 1, __ATOMIC_RELEASE);
-		zp_sud_live = 1;
-	}
+	zp_sud_wx_lock();
+	zp_sud_sticky = 1;
+	zp_sud_want_set(1);
+	zp_sud_wx_unlock();
 	if (b->sud_gen != zp_sud_gen)
 		zp_sud_sync(b);
 }
@@ -259,13 +355,37 @@ static void zp_sud_install(void)
 	__atomic_store_n(&zp_sud_handler_state, 2, __ATOMIC_RELEASE);
 }
 
-/* Brings this thread up to the policy: arms it if it should be armed. */
+/* The policy no longer wants the net: this thread disarms, and SIGSYS becomes as the
+   program believes it is (blocked, with the one it blocked still pending). */
+static void zp_sud_disarm(struct zp_block *b)
+{
+	zp_sys6(__NR_prctl, ZP_PR_SET_SYSCALL_USER_DISPATCH, ZP_PR_SYS_DISPATCH_OFF, 0, 0, 0, 0);
+	b->sud_on = 0;
+	b->sud_sel = 0;
+	if (b->sud_app_sys) {
+		uint64_t sys = ZP_SIGSYS_BIT;
+		zp_sys4(__NR_rt_sigprocmask, SIG_BLOCK, &sys, 0, 8);
+	}
+	if (b->sud_pending) {
+		b->sud_pending = 0;
+		zp_sys4(__NR_rt_tgsigqueueinfo, zp_sys0(__NR_getpid), zp_sys0(__NR_gettid), SIGSYS,
+			b->sud_info);
+	}
+	b->sud_app_sys = 0;
+	ZP_SUD_ADD(disarmed);
+}
+
+/* Brings this thread up to the policy: arms or disarms it. */
 void zp_sud_sync(struct zp_block *b)
 {
 	uint64_t gen = __atomic_load_n(&zp_sud_gen, __ATOMIC_ACQUIRE);
 	if (!zp_started)
 		return; /* start-up has not finished: look again at the next call */
 	b->sud_gen = gen;
+	if (!zp_sud_want && b->sud_on) {
+		zp_sud_disarm(b);
+		return;
+	}
 	if (!zp_sud_want || b->sud_on || b->no_go == ZP_BYPASS_GO_RUNTIME)
 		return;
 	zp_sud_install();
@@ -294,6 +414,7 @@ void zp_sud_child(struct zp_block *b)
    does not (SUD is not inherited). */
 void zp_sud_fork_child(void)
 {
+	zp_sud_wx_busy = 0; /* another thread may have held it at the fork */
 	struct zp_block *b = zp_self();
 	if (!b || !b->sud_on)
 		return;
@@ -490,6 +611,7 @@ char *zp_sud_stats(char *p, char *end)
 	p = zp_sud_put(p, end, zp_sud_want ? ", armed" : ", not armed");
 	p = zp_sud_put(p, end, "; threads armed: ");
 	p = zp_sud_put_u(p, end, zp_sud_stat.threads);
+
 	p = zp_sud_put(p, end, "; traps: ");
 	p = zp_sud_put_u(p, end, zp_sud_stat.traps);
 	p = zp_sud_put(p, end, " (sites rewritten: ");
@@ -504,6 +626,8 @@ char *zp_sud_stats(char *p, char *end)
 	p = zp_sud_put_u(p, end, zp_sud_stat.masks);
 	p = zp_sud_put(p, end, "; arm failures: ");
 	p = zp_sud_put_u(p, end, zp_sud_stat.failed);
+	p = zp_sud_put(p, end, "; threads disarmed: ");
+	p = zp_sud_put_u(p, end, zp_sud_stat.disarmed);
 	p = zp_sud_put(p, end, "\n");
 	return p;
 }

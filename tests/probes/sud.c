@@ -25,6 +25,10 @@
  *           `mov $499,%eax; syscall; ret` written after the mmap (the scan at mmap time
  *           saw zeros; its first call traps and the site is rewritten), then the hidden
  *           call, 100 times each.
+ *  wxgone   a writable+executable page with the hidden code, called 10 times, then
+ *           unmapped; then the hidden call from a page mapped RX (as in hidden), 10
+ *           times: with PROBE_SUD_STAYS=1 the net serves it (always), else it must
+ *           reach the kernel (auto: the net went with the last W+X mapping).
  *  sigsys   the program's own SIGSYS handler gets kill(getpid(), SIGSYS) and a raw
  *           tgkill with their siginfo; sigaction reads its handler back; a SIGSYS sent
  *           while it blocks SIGSYS waits until it unblocks; sigprocmask reports SIGSYS
@@ -140,6 +144,17 @@ static void case_wx(void)
 	check("wx hidden", hidden, 100, want_hook);
 	check_linear("wx hidden", hidden_page);
 	ok("wx");
+}
+
+static void case_wxgone(void)
+{
+	hidden_page = jit_page(PROT_READ | PROT_WRITE | PROT_EXEC);
+	check("wxgone: W+X", hidden, 10, want_hook);
+	munmap(hidden_page, 4096);
+	hidden_page = jit_page(PROT_READ | PROT_EXEC);
+	check("wxgone: after the W+X page", hidden, 10, want_hook && getenv("PROBE_SUD_STAYS"));
+	check_linear("wxgone", hidden_page);
+	ok("wxgone");
 }
 
 /* ---- the program's own SIGSYS handler ---- */
@@ -283,6 +298,8 @@ int main(int argc, char **argv)
 		case_hidden();
 	else if (!strcmp(c, "wx"))
 		case_wx();
+	else if (!strcmp(c, "wxgone"))
+		case_wxgone();
 	else if (!strcmp(c, "sigsys"))
 		case_sigsys();
 	else if (!strcmp(c, "onstack"))
