@@ -68,10 +68,16 @@ func logf(format string, args ...any) {
 }
 
 // init runs on the Go runtime's own thread while the loader's constructor waits for it:
-// the warm start (internal/core/zp_warm.c) waits for GoInitDone.
+// the warm start (internal/core/zp_warm.c) waits for GoInitDone. A hook library the warm
+// start installed is proven vector-free here when it can be, before the program runs.
 func init() {
 	core.NewCodeWorkerReady() // requests posted before it runs wait for it
 	go newCodeWorker()
+	if fn := core.WarmHookToProve(); fn != nil {
+		if ok, _ := hooklib.ProveVectorFree(fn); ok { // as hooklib.Load does on the Go start-up
+			core.MarkBaseHookVectorFree()
+		}
+	}
 	core.GoInitDone()
 }
 
@@ -183,6 +189,9 @@ func finishStart(cfg Config, rep *Report) error {
 	rep.Hook = string(loaded.ABI)
 	if loaded.Path != "" {
 		rep.Hook += " " + loaded.Path
+	}
+	if loaded.VectorFreeProven {
+		rep.Hook += " (vector-free: proven by decoding)"
 	}
 	core.RestoreSignals()
 	if err := enableNewCode(cfg); err != nil {

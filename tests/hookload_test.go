@@ -518,3 +518,38 @@ print(os.getpid(), a, b, flush=True)
 		t.Errorf("pids not distinct: %d %d %d", parent, forked, execd)
 	}
 }
+
+// A hook library that declares nothing but whose code touches no vector register is
+// proven vector-free by decoding (internal/vectorfree), and the loader skips the vector
+// save around it; the test hook that clobbers every vector register is not. The vector
+// probe shows the program's registers intact under both, on the Go start-up and on the
+// warm start (where the loader's Go init makes the proof).
+func TestHookVectorFreeProven(t *testing.T) {
+	a := needProbes(t)
+	plain := filepath.Join(a.build, "tests", "testhook_plain.so")
+	requireFiles(t, plain, a.probe("vector"))
+	cache := "XDG_CACHE_HOME=" + t.TempDir()
+	for _, c := range []struct {
+		hook   string
+		proven bool
+	}{{plain, true}, {a.hookRS, false}} {
+		t.Run(filepath.Base(c.hook), func(t *testing.T) {
+			r := run(t, runSpec{args: []string{"/bin/true"},
+				env: loaderEnv(a, "ZPOLINE_HOOK="+c.hook, "ZPOLINE_STATS=-", cache)})
+			if !r.ok() {
+				t.Fatalf("/bin/true\n%s", r)
+			}
+			if got := strings.Contains(string(r.stderr), "(vector-free: proven by decoding)"); got != c.proven {
+				t.Fatalf("proven vector-free: %v, want %v\n%s", got, c.proven, r)
+			}
+			for _, warm := range []string{"ZPOLINE_WARM=0", "ZPOLINE_WARM=1"} {
+				env := loaderEnv(a, "ZPOLINE_HOOK="+c.hook, "PROBE_HOOKED=1", "PROBE_PPID=4242", warm, cache)
+				for i := 0; i < 2; i++ { // the second ZPOLINE_WARM=1 run starts warm
+					if r := run(t, runSpec{args: []string{a.probe("vector")}, env: env}); !r.ok() {
+						t.Fatalf("vector probe (%s, run %d)\n%s", warm, i+1, r)
+					}
+				}
+			}
+		})
+	}
+}

@@ -4,10 +4,10 @@
  *
  * It is what a plain zpoline-rs hook library looks like: it exports only
  * zpoline_hook_function and performs the call with its own inline `syscall`
- * instruction (like zpoline-rs's raw_syscall). It exports no zpoline_hook_attach, so the
- * loader must assume it may clobber vector registers and saves/restores the vector state
- * around every call; the difference between this library and passvf.c is the price of
- * that save. It is compiled without -mgeneral-regs-only and links libc like an ordinary
+ * instruction (like zpoline-rs's raw_syscall). It exports no zpoline_hook_attach and
+ * declares nothing: the loader proves by decoding it that it never touches a vector
+ * register (internal/vectorfree) and skips the vector save, as for passvf.c; passsse.c
+ * is the same hook with one SSE instruction, which the loader must save around. It is compiled without -mgeneral-regs-only and links libc like an ordinary
  * shared library, so its start-up cost includes a second libc in the hook namespace.
  */
 #include <stdint.h>

@@ -149,6 +149,20 @@ func InstallHook(h Hook) {
 	C.zp_hook_install_base(zh)
 }
 
+// WarmHookToProve returns the hook function a warm start (zp_warm.c) installed from a
+// library that did not declare itself vector-free, or nil. The loader's Go init, which
+// runs before the program, may then prove it (MarkBaseHookVectorFree).
+func WarmHookToProve() unsafe.Pointer {
+	h := C.zp_hook_current()
+	if C.zp_warm_library_hook == 0 || h.kind != C.ZP_HOOK_REGS || h.flags&C.ZPOLINE_HOOK_VECTOR_FREE != 0 {
+		return nil
+	}
+	return unsafe.Pointer(h.fn)
+}
+
+// MarkBaseHookVectorFree records that the start-up hook never touches vector state.
+func MarkBaseHookVectorFree() { C.zp_hook_base_add_flags(C.ZPOLINE_HOOK_VECTOR_FREE) }
+
 // OrigHookSlot is the address of the variable that an original-ABI hook library's
 // __hook_init(placeholder, ptr) receives as ptr.
 func OrigHookSlot() unsafe.Pointer { return C.zp_addr_orig_slot() }

@@ -70,6 +70,8 @@ int zp_sites_set(const uint64_t *addrs, uint64_t n);
 void zp_hook_install(struct zp_hook *h);
 void zp_hook_install_base(struct zp_hook *h);
 const struct zp_hook *zp_hook_current(void);
+void zp_hook_base_add_flags(uint32_t flags);
+extern int zp_warm_library_hook; /* zp_warm.c: the warm start installed a library's hook */
 long zp_orig_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 void zp_bypass_totals(uint64_t out[ZP_BYPASS_MAX + 2]);
 

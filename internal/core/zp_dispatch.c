@@ -532,6 +532,13 @@ const struct zp_hook *zp_hook_current(void)
 	return zp_hook_cur;
 }
 
+/* Adds flags to the start-up hook (a proof that it is vector-free), before the program
+   runs: the hook path reads them at every call. */
+void zp_hook_base_add_flags(uint32_t flags)
+{
+	__atomic_fetch_or(&zp_hook_base->flags, flags, __ATOMIC_RELEASE);
+}
+
 static struct zp_hook zp_app_hooks[16];
 static int zp_app_hooks_used;
 

@@ -56,6 +56,10 @@ extern const int zp_go_sdk_linked __attribute__((weak));
 
 static const char zp_cache_magic[] = "zpoline-sites-1\n";
 
+/* The warm start installed a hook library's hook (the loader's Go init may prove it
+   vector-free: loader.go). */
+int zp_warm_library_hook;
+
 /* Why the warm start was not taken, for ZPOLINE_WARM=1. */
 static const char *zp_warm_why;
 
@@ -508,6 +512,7 @@ int zp_warm_start(void *newcode_fn)
 	zp_newcode_go_fn = (int64_t(*)(uint64_t, uint64_t, uint64_t))newcode_fn;
 	struct zp_hook_loaded l;
 	int hooked = !w.hook[0] || (zp_hook_load_once(w.hook, &l) == ZP_LOAD_OK && zp_hook_install_loaded(&l) == 0);
+	zp_warm_library_hook = hooked && w.hook[0];
 	if (zp_env_is("ZPOLINE_WARM", "1")) {
 		char msg[160];
 		zp_say(msg, snprintf(msg, sizeof msg, "zpoline: warm start: %llu sites from the cache%s\n",

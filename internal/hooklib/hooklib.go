@@ -13,8 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/zpoline-go/zpoline/internal/core"
+	"github.com/zpoline-go/zpoline/internal/procmaps"
+	"github.com/zpoline-go/zpoline/internal/vectorfree"
 )
 
 // The three ways loading a hook library fails; match them with errors.Is.
@@ -65,6 +70,9 @@ type Loaded struct {
 	ABI   ABI
 	Flags uint32 // ZPOLINE_HOOK_* the library declared
 	Hook  core.Hook
+	// VectorFreeProven: the library did not declare ZPOLINE_HOOK_VECTOR_FREE, but
+	// decoding its hook proved it (Hook.Flags has it): no vector save per call.
+	VectorFreeProven bool
 }
 
 // BuiltinPass is the spelling that selects the built-in pass-through hook.
@@ -131,7 +139,44 @@ func Load(path string) (Loaded, error) {
 	if l.Orig {
 		out.ABI = ABIOrig
 	}
+	if out.Hook.Kind == core.HookRegs && out.Hook.Flags&core.HookVectorFree == 0 {
+		if ok, _ := ProveVectorFree(out.Hook.Fn); ok {
+			out.Hook.Flags |= core.HookVectorFree
+			out.VectorFreeProven = true
+		}
+	}
 	return out, nil
+}
+
+// ProveVectorFree decodes the hook function at fn and everything it reaches
+// (internal/vectorfree) in this process's executable mappings; if it never touches the
+// vector, x87 or mask registers, the loader need not save them around it.
+func ProveVectorFree(fn unsafe.Pointer) (bool, string) {
+	maps, err := procmaps.Self()
+	if err != nil {
+		return false, err.Error()
+	}
+	var code []vectorfree.Range
+	for _, m := range maps {
+		if m.Read && m.Exec {
+			code = append(code, vectorfree.Range{Start: m.Start, End: m.End})
+		}
+	}
+	// unix.Open, not os.Open: no descriptor of the Go poller is left in the program.
+	mem, err := unix.Open("/proc/self/mem", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, err.Error()
+	}
+	defer unix.Close(mem)
+	read := func(addr uint64, n int) ([]byte, error) {
+		b := make([]byte, n)
+		got, err := unix.Pread(mem, b, int64(addr))
+		if err != nil {
+			return nil, err
+		}
+		return b[:got], nil
+	}
+	return vectorfree.Prove(read, code, uint64(uintptr(fn)))
 }
 
 // Choose runs the stages in order and returns the first hook that loads, with one

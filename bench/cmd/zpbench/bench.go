@@ -38,6 +38,7 @@ type bench struct {
 	testRS   string // build/tests/testhook_rs.so
 	passVF   string // build/bench/hooks/passvf.so
 	pass     string // build/bench/hooks/pass.so
+	passSSE  string // build/bench/hooks/passsse.so
 	sysloop  string // build/bench/sysloop
 	strace   string // path of strace, "" when not installed
 	tmp      string // private temporary directory (caches, statistics files)
@@ -54,7 +55,8 @@ const (
 	cfgNative  = "native"
 	cfgBuiltin = "builtin:pass"
 	cfgPassVF  = "passvf.so (C, vector-free)"
-	cfgPass    = "pass.so (C, vector save)"
+	cfgPass    = "pass.so (C, unmodified)"
+	cfgPassSSE = "passsse.so (C, SSE: vector save)"
 	cfgImpl    = "default lib -> /dev/null"
 	cfgTestRS  = "testhook_rs.so (emulates)"
 	cfgGoPass  = "Go hook, passes through"
@@ -118,6 +120,7 @@ func newBench(o options) (*bench, error) {
 		cfgBuiltin: {name: cfgBuiltin, preload: true, env: []string{"ZPOLINE_HOOK=builtin:pass"}, wantHook: "builtin"},
 		cfgPassVF:  {name: cfgPassVF, preload: true, env: []string{"ZPOLINE_HOOK=" + b.passVF}, wantHook: b.passVF},
 		cfgPass:    {name: cfgPass, preload: true, env: []string{"ZPOLINE_HOOK=" + b.pass}, wantHook: b.pass},
+		cfgPassSSE: {name: cfgPassSSE, preload: true, env: []string{"ZPOLINE_HOOK=" + b.passSSE}, wantHook: b.passSSE},
 		// No ZPOLINE_HOOK: the loader finds libzpoline_hook_impl.so next to itself.
 		cfgImpl:   {name: cfgImpl, preload: true, env: []string{"ZPOLINE_LOG=/dev/null"}, wantHook: b.impl},
 		cfgTestRS: {name: cfgTestRS, preload: true, env: []string{"ZPOLINE_HOOK=" + b.testRS}, wantHook: b.testRS, ppid: 4242},

@@ -22,6 +22,7 @@ func (b *bench) buildPrograms() error {
 	b.sysloop = filepath.Join(b.out, "sysloop")
 	b.passVF = filepath.Join(b.out, "hooks", "passvf.so")
 	b.pass = filepath.Join(b.out, "hooks", "pass.so")
+	b.passSSE = filepath.Join(b.out, "hooks", "passsse.so")
 	hdr := filepath.Join(b.root, "include", "zpoline.h")
 	warn := []string{"-Wall", "-Wextra", "-Werror"}
 	progs := []program{
@@ -39,6 +40,10 @@ func (b *bench) buildPrograms() error {
 		{
 			// An ordinary shared library: default flags, libc linked.
 			out: b.pass, src: filepath.Join(b.root, "bench", "hooks", "pass.c"), deps: []string{hdr},
+			flags: append([]string{"-O2", "-fPIC", "-shared"}, warn...),
+		},
+		{
+			out: b.passSSE, src: filepath.Join(b.root, "bench", "hooks", "passsse.c"), deps: []string{hdr},
 			flags: append([]string{"-O2", "-fPIC", "-shared"}, warn...),
 		},
 	}

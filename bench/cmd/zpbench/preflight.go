@@ -48,7 +48,7 @@ func (b *bench) preflight() {
 	progress("preflight: checking the loader and every hook configuration")
 	section(0, "Configurations (checked before measuring)")
 	t := newTable(2, "configuration", "loader reports", "check")
-	for _, name := range []string{cfgNative, cfgBuiltin, cfgPassVF, cfgPass, cfgImpl, cfgTestRS, cfgGoPass, cfgGoEmu} {
+	for _, name := range []string{cfgNative, cfgBuiltin, cfgPassVF, cfgPass, cfgPassSSE, cfgImpl, cfgTestRS, cfgGoPass, cfgGoEmu} {
 		c := b.cfgs[name]
 		statsFile := b.tmpFile("stats")
 		r, err := b.run(c, b.warmEnv, []string{"ZPOLINE_STATS=" + statsFile}, false, b.sysloop, "check")
@@ -103,7 +103,7 @@ func (b *bench) preflight() {
 	t.add(cfgStrace, "-", stc)
 	t.print()
 	note("native: no LD_PRELOAD. builtin:pass: ZPOLINE_HOOK=builtin:pass (no hook library).")
-	note("passvf.so / pass.so: bench/hooks/*.c through ZPOLINE_HOOK. default lib: no ZPOLINE_HOOK,")
+	note("passvf.so / pass.so / passsse.so: bench/hooks/*.c through ZPOLINE_HOOK. default lib: no ZPOLINE_HOOK,")
 	note("ZPOLINE_LOG=/dev/null. testhook_rs.so: build/tests/, returns 4242 for getppid, clobbers vectors.")
 }
 

@@ -23,8 +23,9 @@ func printTargets(b *bench, sw *sweepData, su *startupData, mem *memData, pc *lo
 	all := func(string) bool { return true }
 	check("added/call, builtin:pass, mean of number sweep", 15, sw.meanAdded(cfgBuiltin, all), "ns")
 	check("added/call, passvf.so (vector-free), mean of sweep", 15, sw.meanAdded(cfgPassVF, all), "ns")
-	check("added/call, pass.so (vector save), mean of sweep", 40, sw.meanAdded(cfgPass, all), "ns")
-	check("added/call, pass.so (vector save), getpid asm", 40, pc.added(cfgPass, "inline:39"), "ns")
+	check("added/call, pass.so (unmodified, proven vector-free), mean of sweep", 40, sw.meanAdded(cfgPass, all), "ns")
+	check("added/call, passsse.so (vector save), mean of sweep", 40, sw.meanAdded(cfgPassSSE, all), "ns")
+	check("added/call, passsse.so (vector save), getpid asm", 40, pc.added(cfgPassSSE, "inline:39"), "ns")
 	check("added/call, Go hook emulating getppid (libc getppid)", 120, pc.added(cfgGoEmu, "libc:getppid"), "ns")
 
 	const tru = "/bin/true"
