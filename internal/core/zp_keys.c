@@ -25,9 +25,10 @@
  * a thread that has none), and the hook's destructors. No libc, no locks.
  *
  * Invariants: a value lives in the block of the thread that set it (hook_keys) and is
- * reset when the block is reused (zp_block_reuse); a key's destructor is published
- * before its number can be handed out to anyone (release/acquire on zp_keys_n); keys
- * are never deleted, so a number stays valid for the life of the process.
+ * reset when the block is reused (zp_block_reuse); a key accepts values only once its
+ * destructor is in place (release/acquire on zp_key_ready), and nothing waits for
+ * another thread (key_create is safe in a signal handler); keys are never deleted, so a
+ * number stays valid for the life of the process.
  */
 #pragma GCC target("general-regs-only")
 
@@ -44,24 +45,27 @@ _Static_assert(sizeof(((struct zp_block *)0)->hook_keys) / sizeof(void *) == ZPO
 #define ZP_KEY_ROUNDS 4
 
 static void (*zp_key_dtor[ZPOLINE_KEYS_MAX])(void *);
-static uint32_t zp_keys_reserved; /* numbers taken (a destructor may not be there yet) */
-static uint32_t zp_keys_n;        /* keys ready: 0..zp_keys_n-1 have their destructor */
+static uint8_t zp_key_ready[ZPOLINE_KEYS_MAX]; /* the destructor is in place (release) */
+static uint32_t zp_keys_n; /* numbers handed out (capped at ZPOLINE_KEYS_MAX when read) */
 static uint64_t zp_keys_destroyed; /* values given to their destructor at thread exit */
 static uint64_t zp_keys_dropped;   /* values left at an exit where the runtime may not run */
 
 int zp_key_create(unsigned int *key, void (*destructor)(void *))
 {
-	uint32_t k = __atomic_fetch_add(&zp_keys_reserved, 1, __ATOMIC_RELAXED);
+	uint32_t k = __atomic_fetch_add(&zp_keys_n, 1, __ATOMIC_RELAXED);
 	if (k >= ZPOLINE_KEYS_MAX)
 		return EAGAIN;
 	zp_key_dtor[k] = destructor;
-	/* Publish in order: a later number waits for the earlier ones to be ready. */
-	uint32_t want = k;
-	while (!__atomic_compare_exchange_n(&zp_keys_n, &want, k + 1, 0, __ATOMIC_RELEASE,
-					    __ATOMIC_RELAXED))
-		want = k;
+	__atomic_store_n(&zp_key_ready[k], 1, __ATOMIC_RELEASE);
 	*key = k;
 	return 0;
+}
+
+/* Keys whose number was handed out (their slots may hold values). */
+static inline uint32_t zp_keys_count(void)
+{
+	uint32_t n = __atomic_load_n(&zp_keys_n, __ATOMIC_RELAXED);
+	return n < ZPOLINE_KEYS_MAX ? n : ZPOLINE_KEYS_MAX;
 }
 
 /* The calling thread's own block, made now if it has none; 0 when none can be made. */
@@ -82,7 +86,7 @@ static struct zp_block *zp_keys_block(int make)
 
 int zp_setspecific(unsigned int key, const void *value)
 {
-	if (key >= __atomic_load_n(&zp_keys_n, __ATOMIC_ACQUIRE))
+	if (key >= ZPOLINE_KEYS_MAX || !__atomic_load_n(&zp_key_ready[key], __ATOMIC_ACQUIRE))
 		return EINVAL;
 	struct zp_block *b = zp_keys_block(value != 0);
 	if (!b)
@@ -107,7 +111,7 @@ void *zp_getspecific(unsigned int key)
  */
 void zp_keys_thread_exit(struct zp_block *b)
 {
-	uint32_t n = __atomic_load_n(&zp_keys_n, __ATOMIC_ACQUIRE);
+	uint32_t n = zp_keys_count();
 	if (!n)
 		return;
 	if (!zp_runtime_may_run(b)) {
@@ -126,7 +130,8 @@ void zp_keys_thread_exit(struct zp_block *b)
 			if (!v)
 				continue;
 			b->hook_keys[k] = 0;
-			if (zp_key_dtor[k]) {
+			/* A value was set, so its key was ready (acquire pairs with the release). */
+			if (__atomic_load_n(&zp_key_ready[k], __ATOMIC_ACQUIRE) && zp_key_dtor[k]) {
 				zp_key_dtor[k](v);
 				__atomic_fetch_add(&zp_keys_destroyed, 1, __ATOMIC_RELAXED);
 				called = 1;
@@ -140,7 +145,7 @@ void zp_keys_thread_exit(struct zp_block *b)
 /* For the statistics: keys made, values destroyed at thread exit, values dropped. */
 void zp_keys_stats(uint64_t out[3])
 {
-	out[0] = __atomic_load_n(&zp_keys_n, __ATOMIC_ACQUIRE);
+	out[0] = zp_keys_count();
 	out[1] = __atomic_load_n(&zp_keys_destroyed, __ATOMIC_RELAXED);
 	out[2] = __atomic_load_n(&zp_keys_dropped, __ATOMIC_RELAXED);
 }
