@@ -91,7 +91,36 @@ struct zpoline_api {
 	 * does, through pthread_getattr_np) can be told these instead of the thread's own.
 	 */
 	void (*hook_stack)(uint64_t *lo, uint64_t *hi);
+	/*
+	 * Thread-specific data for hook code, kept by the loader in its own per-thread
+	 * block: use these instead of the pthread keys of the hook namespace's libc.
+	 *
+	 * Why: a program thread that runs hook code keeps the program libc's thread
+	 * descriptor (%fs). The namespace libc's pthread_setspecific writes into that
+	 * descriptor's slot for *its* key number, which is the same slot as the program
+	 * libc's key of that number (both start at 0): the program's data is overwritten,
+	 * and at thread exit the program libc hands the hook's value to the program's
+	 * destructor, never to the hook's. A Go hook library hangs this way (its runtime's
+	 * key collides with the loader's): link it with --wrap=pthread_key_create,
+	 * --wrap=pthread_setspecific and --wrap=pthread_getspecific onto these.
+	 *
+	 * Same signatures and results as the pthread functions (0 or an errno value).
+	 * Keys are process-wide, ZPOLINE_KEYS_MAX of them, never deleted. A value belongs
+	 * to the calling thread. When a thread ends with exit (not exit_group), the loader
+	 * calls the destructor of each key whose value is not NULL (after setting it to
+	 * NULL, up to 4 rounds, as pthread does) on the thread's hook stack, before the
+	 * thread ends; not where a language runtime may not run (fork and vfork children,
+	 * clones sharing their parent's TLS, the loader's own runtime threads, signal
+	 * handlers, nested calls): there the value is dropped. Present when
+	 * size >= offsetof(struct zpoline_api, getspecific) + sizeof(void *).
+	 */
+	int (*key_create)(unsigned int *key, void (*destructor)(void *));
+	int (*setspecific)(unsigned int key, const void *value);
+	void *(*getspecific)(unsigned int key);
 };
+
+/* Keys the loader's thread-specific data offers (struct zpoline_api.key_create). */
+#define ZPOLINE_KEYS_MAX 8
 
 /* Filled in by the hook library in zpoline_hook_attach. */
 struct zpoline_hook_desc {

@@ -2,16 +2,31 @@
  * glue.c — the C ABI side of a Go hook library loaded with ZPOLINE_HOOK.
  *
  * Why C: the loader calls zpoline_hook_attach and zpoline_hook_function as C functions,
- * and pthread_getattr_np is wrapped at link time (-Wl,--wrap) so that this library's Go
- * runtime, which checks the stack of every callback, is told the loader's hook stack
- * instead of reading /proc/self/maps on each call.
+ * and libc functions that this library's Go runtime (runtime/cgo) calls are wrapped at
+ * link time (-Wl,--wrap, see main.go), because this library has a libc of its own (its
+ * link-map namespace's) while it runs on the program's threads, whose thread descriptor
+ * (%fs) is the program libc's:
+ *  - pthread_getattr_np: told the loader's hook stack, so the runtime does not read
+ *    /proc/self/maps on each callback;
+ *  - pthread_key_create, pthread_setspecific, pthread_getspecific: the loader's
+ *    thread-specific data (api->key_create...). cgo binds an M to every program thread
+ *    that calls into Go and keeps it in a pthread key whose destructor gives the M back
+ *    when the thread ends. The namespace libc's key would share its slot in the
+ *    program's thread descriptor with the program libc's key of the same number (the
+ *    loader's own Go runtime has key 0 there too): the wrong destructor would run and
+ *    the next call into this runtime on that thread would hang. The loader keeps the
+ *    value in its per-thread block and calls the destructor on the hook stack when the
+ *    thread calls exit.
  *
  * Context: zpoline_hook_function runs on the loader's hook stack, in any program thread.
  * The loader never calls it in fork or vfork children, TLS-sharing clones or nested
  * signal handlers (ZPOLINE_HOOK_RUNTIME), where this library's Go runtime cannot run.
+ * The wrappers run where runtime/cgo calls them: hook path, start-up, runtime threads.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../../include/zpoline.h"
@@ -22,8 +37,10 @@ static const struct zpoline_api *zp_api;
 __attribute__((visibility("default"))) int
 zpoline_hook_attach(const struct zpoline_api *api, struct zpoline_hook_desc *desc)
 {
-	if (api->abi_version < 1 || api->size < sizeof(struct zpoline_api))
-		return -1; /* needs hook_stack */
+	/* Needs hook_stack and the thread-specific data: without them threads would hang. */
+	if (api->abi_version < 1 ||
+	    api->size < offsetof(struct zpoline_api, getspecific) + sizeof api->getspecific)
+		return -ENOSYS;
 	zp_api = api;
 	desc->flags = ZPOLINE_HOOK_RUNTIME; /* Go clobbers vectors: let the loader save them */
 	/* Calling into Go waits until this library's Go runtime has started (it starts in a
@@ -52,4 +69,30 @@ int __wrap_pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
 		return 0;
 	}
 	return __real_pthread_getattr_np(th, attr);
+}
+
+int __real_pthread_key_create(pthread_key_t *key, void (*destructor)(void *));
+int __real_pthread_setspecific(pthread_key_t key, const void *value);
+void *__real_pthread_getspecific(pthread_key_t key);
+
+/* Before zpoline_hook_attach (never, when loaded by zpoline) the namespace libc's. */
+int __wrap_pthread_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+	if (!zp_api)
+		return __real_pthread_key_create(key, destructor);
+	return zp_api->key_create(key, destructor);
+}
+
+int __wrap_pthread_setspecific(pthread_key_t key, const void *value)
+{
+	if (!zp_api)
+		return __real_pthread_setspecific(key, value);
+	return zp_api->setspecific(key, value);
+}
+
+void *__wrap_pthread_getspecific(pthread_key_t key)
+{
+	if (!zp_api)
+		return __real_pthread_getspecific(key);
+	return zp_api->getspecific(key);
 }

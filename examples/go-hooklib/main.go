@@ -14,6 +14,7 @@ package main
 
 /*
 #cgo LDFLAGS: -Wl,--wrap=pthread_getattr_np
+#cgo LDFLAGS: -Wl,--wrap=pthread_key_create -Wl,--wrap=pthread_setspecific -Wl,--wrap=pthread_getspecific
 #include "../../include/zpoline.h"
 */
 import "C"
@@ -29,7 +30,10 @@ func goHook(cr *C.struct_zpoline_regs) C.int64_t {
 	if r[0] == syscall.SYS_GETPPID {
 		return 515151
 	}
-	r1, _, e := syscall.RawSyscall6(uintptr(r[0]), uintptr(r[1]), uintptr(r[2]), uintptr(r[3]),
+	// Syscall6, not RawSyscall6: a call that blocks (a futex wait in pthread_join, a
+	// read) must let the runtime have this thread's P, or a stop-the-world would wait
+	// for that call, and the call may wait for a thread that waits for the world.
+	r1, _, e := syscall.Syscall6(uintptr(r[0]), uintptr(r[1]), uintptr(r[2]), uintptr(r[3]),
 		uintptr(r[4]), uintptr(r[5]), uintptr(r[6]))
 	if e != 0 {
 		return C.int64_t(-int64(e))

@@ -44,6 +44,14 @@ static inline struct zp_block *zp_self(void)
 	return b;
 }
 
+/* The calling thread's thread pointer: glibc's TCB keeps its own address at %fs:0x10. */
+static inline uint64_t zp_thread_pointer(void)
+{
+	uint64_t tp;
+	__asm__ volatile("mov %%fs:0x10, %0" : "=r"(tp));
+	return tp;
+}
+
 extern char zp_have_fsgsbase;
 extern uint64_t zp_xsave_mask, zp_xsave_size;
 extern volatile int zp_in_fork_child;
@@ -74,6 +82,14 @@ void zp_hook_base_add_flags(uint32_t flags);
 extern int zp_warm_library_hook; /* zp_warm.c: the warm start installed a library's hook */
 long zp_orig_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 void zp_bypass_totals(uint64_t out[ZP_BYPASS_MAX + 2]);
+int zp_runtime_may_run(const struct zp_block *b);
+
+/* zp_keys.c: thread-specific data for hook code (struct zpoline_api.key_create). */
+int zp_key_create(unsigned int *key, void (*destructor)(void *));
+int zp_setspecific(unsigned int key, const void *value);
+void *zp_getspecific(unsigned int key);
+void zp_keys_thread_exit(struct zp_block *b);
+void zp_keys_stats(uint64_t out[3]);
 
 /* zp_newcode.c: code made executable after start-up (see there). */
 

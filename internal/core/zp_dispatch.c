@@ -8,8 +8,8 @@
  * and threads the Go runtime never saw.
  *
  * Context: on the thread's hook stack (zp_dispatch) or 128 bytes below the current
- * stack pointer (zp_dispatch_busy). May call: raw system calls (zp_syscall.h) and the
- * installed hook. No libc, no allocation other than raw mmap for blocks, no locks.
+ * stack pointer (zp_dispatch_busy). May call: raw system calls (zp_syscall.h), the
+ * installed hook, and for exit the destructors of the hook's thread data (zp_keys.c). No libc, no allocation other than raw mmap for blocks, no locks.
  * Compiled without SSE/AVX (general-regs-only): only a hook that may clobber vector
  * registers pays for saving them.
  */
@@ -116,6 +116,8 @@ static struct zp_block *zp_block_reuse(void)
 			b->in_handler = 0;
 			b->sud_on = b->sud_sel = b->sud_app_sys = b->sud_pending = 0; /* a new thread is not armed */
 			b->sud_gen = 0;
+			for (unsigned i = 0; i < sizeof b->hook_keys / sizeof b->hook_keys[0]; i++)
+				b->hook_keys[i] = 0; /* a value belongs to the thread that ended */
 			return b;
 		}
 	}
@@ -157,14 +159,6 @@ struct zp_block *zp_block_new(void)
 static void zp_block_free(struct zp_block *b)
 {
 	__atomic_store_n(&b->state, ZP_BLOCK_FREE, __ATOMIC_RELEASE);
-}
-
-/* The calling thread's thread pointer: glibc's TCB keeps its own address at %fs:0x10. */
-static inline uint64_t zp_thread_pointer(void)
-{
-	uint64_t tp;
-	__asm__ volatile("mov %%fs:0x10, %0" : "=r"(tp));
-	return tp;
 }
 
 /* Makes b the block of the calling thread. */
@@ -509,6 +503,9 @@ const struct zpoline_api zp_api = {
 	.syscall = zpoline_syscall,
 	.syscall6 = zp_orig_next,
 	.hook_stack = zp_api_hook_stack,
+	.key_create = zp_key_create,
+	.setspecific = zp_setspecific,
+	.getspecific = zp_getspecific,
 };
 
 /* The hook the loader installed at start-up: zpoline_set_hook(NULL) goes back to it. */
@@ -669,6 +666,14 @@ static int64_t zp_call_hook(const struct zp_hook *h, struct zp_block *b, struct 
 int64_t zp_call_hook_outer(const struct zp_hook *h, struct zp_block *b, struct zp_frame *f)
 {
 	return zp_call_hook(h, b, f, 0);
+}
+
+/* For zp_keys.c: may a hook's language runtime run on this thread now? The places a
+   ZPOLINE_HOOK_RUNTIME hook is kept out of (zp_call_hook). */
+int zp_runtime_may_run(const struct zp_block *b)
+{
+	int why = zp_go_blocked(b);
+	return why < 0 || why == ZP_BYPASS_GO_EARLY;
 }
 
 /* For zp_newcode.c: may Go run on this thread now (zp_go_blocked)? */
@@ -835,6 +840,7 @@ int64_t zp_dispatch(struct zp_frame *f)
 	if (nr == __NR_exit_group)
 		zp_before_exit(h, f->rdi);
 	else if (nr == __NR_exit) {
+		zp_keys_thread_exit(b); /* the hook's thread-specific data, while it still can */
 		/* The block is free once the kernel says the thread is gone. */
 		b->tid = zp_sys0(__NR_gettid);
 		__atomic_store_n(&b->state, ZP_BLOCK_EXITING, __ATOMIC_RELEASE);

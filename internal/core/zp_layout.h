@@ -161,6 +161,7 @@ struct zp_block {
 	uint8_t sud_pad[4];
 	uint64_t sud_gen;     /* zp_sud_gen when this thread last looked at the policy */
 	uint64_t sud_info[16]; /* the siginfo of that pending SIGSYS */
+	void *hook_keys[8];    /* thread-specific data of hook code (zp_keys.c), per key */
 	/* two xsave areas (64-byte aligned, zp_xsave_size each) follow at xsave_off */
 	uint64_t xsave_off;
 };

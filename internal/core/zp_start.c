@@ -242,7 +242,7 @@ static void zp_write_stats(void)
 	zp_stats_written = 1;
 	uint64_t t[ZP_BYPASS_MAX + 2];
 	zp_bypass_totals(t);
-	char buf[512], *p = buf;
+	char buf[1024], *p = buf;
 	p = zp_put(p, "zpoline: pid ");
 	p = zp_put_u(p, zp_sys0(__NR_getpid));
 	p = zp_put(p, zp_in_fork_child ? " (fork child)\n" : "\n");
@@ -272,6 +272,15 @@ static void zp_write_stats(void)
 		p = zp_put_u(p, t[rows[i].index]);
 	}
 	p = zp_put(p, "\n");
+	uint64_t k[3];
+	zp_keys_stats(k);
+	if (k[0]) { /* only when hook code made thread-specific keys (zp_keys.c) */
+		p = zp_put(p, "hook thread data (keys, destroyed at thread exit, dropped): ");
+		for (int i = 0; i < 3; i++) {
+			p = zp_put_u(p, k[i]);
+			p = zp_put(p, i < 2 ? " " : "\n");
+		}
+	}
 	zp_sys3(__NR_write, zp_stats_fd, buf, p - buf);
 	char nc[8192];
 	zp_sys3(__NR_write, zp_stats_fd, nc, zp_newcode_stats(nc, nc + sizeof nc) - nc);
