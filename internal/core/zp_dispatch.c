@@ -9,7 +9,8 @@
  *
  * Context: on the thread's hook stack (zp_dispatch) or 128 bytes below the current
  * stack pointer (zp_dispatch_busy). May call: raw system calls (zp_syscall.h), the
- * installed hook, and for exit the destructors of the hook's thread data (zp_keys.c). No libc, no allocation other than raw mmap for blocks, no locks.
+ * installed hook, and at a thread's exit the destructors of the hook's thread data
+ * (zp_keys.c). No libc, no allocation other than raw mmap for blocks, no locks.
  * Compiled without SSE/AVX (general-regs-only): only a hook that may clobber vector
  * registers pays for saving them.
  */
