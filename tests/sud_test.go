@@ -144,3 +144,41 @@ func TestSUDPrograms(t *testing.T) {
 		})
 	}
 }
+
+// A Go program's runtime preempts goroutines with SIGURG, and its handler returns
+// through the runtime's own rt_sigreturn site, which is never rewritten: with the net
+// always armed that return traps. The loader once rescanned such a site in Go while the
+// thread was still leaving the signal handler, and the program crashed now and then
+// (goroutines resumed on the wrong stack) when the machine was busy. Here the machine is
+// kept busy on purpose while the cgo Go program runs many times with ZPOLINE_SUD=always.
+func TestSUDGoPreemption(t *testing.T) {
+	a := needLoader(t)
+	needSUD(t)
+	bin := buildGoCgo(t)
+	stop := make(chan struct{})
+	for i := 0; i < 2; i++ { // load: what made the program's threads preempted often
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	defer close(stop)
+	env := hookedEnv(a, hookVariants[0], "ZPOLINE_SUD=always")
+	results := make(chan *runResult, 3)
+	const runs = 30
+	for i := 0; i < runs; i += 3 {
+		for j := 0; j < 3; j++ {
+			go func() { results <- run(t, runSpec{args: []string{bin}, env: env, dir: t.TempDir()}) }()
+		}
+		for j := 0; j < 3; j++ {
+			if r := <-results; !r.ok() {
+				t.Fatalf("the cgo Go program with ZPOLINE_SUD=always under load: %s\n%s", r.status(), r)
+			}
+		}
+	}
+}

@@ -935,7 +935,13 @@ int64_t zp_dispatch_busy(struct zp_frame *f)
 		struct zp_frame *outer = b->cur;
 		b->cur = f;
 		b->calls++;
+		/* SUD: the hook's code is outside the loader's text: ALLOW while it runs. The
+		   handler may have interrupted the entry after it selected BLOCK on its way out
+		   (or before zp_dispatch selected ALLOW): the interrupted code gets its own back. */
+		uint8_t sel = b->sud_sel;
+		b->sud_sel = 0;
 		int64_t ret = zp_call_hook(h, b, f, 1);
+		b->sud_sel = sel;
 		b->cur = outer;
 		b->nested = 0;
 		return ret;

@@ -431,6 +431,10 @@ void zp_sud_fork_child(void)
 static void zp_sud_arrival(struct zp_block *b, struct zp_frame *f)
 {
 	ZP_SUD_ADD(traps);
+	/* rt_sigreturn: its sites are never rewritten (zp_dispatch performs it from the
+	   signal frame), and the thread is leaving a signal handler: no rescan in Go. */
+	if ((int)f->rax == __NR_rt_sigreturn)
+		return;
 	uint64_t site = f->ret - 2;
 	unsigned char insn[2];
 	if (zp_sud_unvouched_has(site) || zp_sud_rw(insn, site, 2, 0) != 0 || insn[0] != 0x0f ||
