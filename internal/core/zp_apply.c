@@ -212,7 +212,7 @@ static void zp_note_site_ranges(const struct zp_site *s, uint64_t n, const uint8
 			zp_note_site_range(s[i].start, s[i].addr + 2);
 }
 
-static int zp_sites_maybe_in(uint64_t start, uint64_t end)
+int zp_sites_maybe_in(uint64_t start, uint64_t end)
 {
 	if (zp_site_ranges_full)
 		return 1;

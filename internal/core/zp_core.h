@@ -223,6 +223,8 @@ int zp_apply_sites(int mem, struct zp_site *s, uint64_t n, const struct zp_range
 int64_t zp_apply_moved(uint64_t old, uint64_t new_addr, uint64_t len);
 /* Records that [start, end) holds rewritten sites, for zp_apply_moved (zp_apply.c). */
 void zp_note_site_range(uint64_t start, uint64_t end);
+/* May [start, end) hold rewritten sites? A few compares (zp_apply.c). */
+int zp_sites_maybe_in(uint64_t start, uint64_t end);
 int zp_go_signal_table_fix(void);
 void zp_restore_stdio_flags(void);
 int zp_stdio_was_nonblocking(void);

@@ -293,6 +293,8 @@ static int64_t zp_nc_apply_file(const struct zp_nc_file *file, uint64_t start)
    (zp_apply_moved, in C: also in fork children). */
 static void zp_nc_moved(struct zp_block *b, uint64_t old, uint64_t new_addr, uint64_t len)
 {
+	if (!zp_sites_maybe_in(old, old + len))
+		return; /* data (a realloc): no lock taken */
 	if (!zp_nc_lock(!b->in_handler)) {
 		ZP_NC_ADD(failed, 1);
 		return;
