@@ -13,6 +13,7 @@ package tests
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,6 +169,41 @@ func TestEnvAddressSpaceLimit(t *testing.T) {
 				t.Fatalf("want exactly one stderr line starting with \"zpoline:\" that mentions \"ulimit -v\", "+
 					"got %d lines\n%s", len(lines), r)
 			}
+		})
+	}
+}
+
+// TestEnvOpenFileLimit: the program keeps the soft limit on open files it inherited.
+// The Go runtime raises it to one below the hard limit when it starts (for itself); the
+// loader's runtime and a Go hook library's own runtime must not change the program's
+// (a program using select() must stay below FD_SETSIZE, and its children inherit it).
+// The limits are set by the shell, then the hooked bash reports them.
+func TestEnvOpenFileLimit(t *testing.T) {
+	a := needLoader(t)
+	const want = "512\n4096\n"
+	script := `ulimit -Sn 512 && ulimit -Hn 4096 && exec bash -c 'ulimit -Sn; ulimit -Hn'`
+	if r := run(t, runSpec{args: []string{"bash", "-c", script}, env: nativeEnv()}); !r.ok() ||
+		string(r.stdout) != want {
+		t.Fatalf("native run: want %q\n%s", want, r)
+	}
+	cases := []struct {
+		name string
+		env  []string
+	}{
+		{"builtin-warm", []string{"LD_PRELOAD=" + a.loader, "ZPOLINE_HOOK=builtin:pass"}},
+		{"builtin-go-start", []string{"LD_PRELOAD=" + a.loader, "ZPOLINE_HOOK=builtin:pass", "ZPOLINE_WARM=0"}},
+		{"go-hook-library", []string{"LD_PRELOAD=" + a.loader,
+			"ZPOLINE_HOOK=" + filepath.Join(a.build, "examples", "libzpoline_go_hooklib.so")}},
+		{"go-loader", []string{"LD_PRELOAD=" + filepath.Join(a.build, "libzpoline_go_getppid.so"),
+			"ZPOLINE_HOOK=" + a.hookRS}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := run(t, runSpec{args: []string{"bash", "-c", script}, env: envWith(c.env...)})
+			if !r.ok() {
+				t.Fatalf("hooked run failed\n%s", r)
+			}
+			wantStdout(t, r, want, "the soft and hard RLIMIT_NOFILE the shell set")
 		})
 	}
 }

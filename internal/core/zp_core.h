@@ -163,6 +163,7 @@ void zp_before_exit(const struct zp_hook *h, long status);
 long zp_map_fixed(uint64_t addr, uint64_t len, int prot);
 void zp_set_stats_text(const char *text, uint64_t len, int fd);
 void zp_restore_signals(void);
+void zp_restore_nofile(void); /* undoes the Go runtime's raise of RLIMIT_NOFILE */
 
 /* A hook library loaded by zp_hook_load (zp_hookload.c). */
 enum zp_load_result {

@@ -60,7 +60,7 @@ int zp_hook_load_once(const char *path, struct zp_hook_loaded *out)
 	return r;
 }
 
-static int zp_hook_load_now(const char *path, struct zp_hook_loaded *out)
+static int zp_hook_load_call(const char *path, struct zp_hook_loaded *out)
 {
 	memset(out, 0, sizeof *out);
 	zp_newcode_hookload_tid = (uint64_t)syscall(SYS_gettid);
@@ -104,6 +104,15 @@ static int zp_hook_load_now(const char *path, struct zp_hook_loaded *out)
 		return out->code == 0 ? ZP_LOAD_OK : ZP_LOAD_REFUSED_INIT;
 	}
 	return ZP_LOAD_NO_SYMBOL;
+}
+
+/* A hook library with a Go runtime of its own raises RLIMIT_NOFILE as the loader's did;
+   its exported functions return only once that runtime has started. */
+static int zp_hook_load_now(const char *path, struct zp_hook_loaded *out)
+{
+	int r = zp_hook_load_call(path, out);
+	zp_restore_nofile();
+	return r;
 }
 
 int zp_hook_install_loaded(const struct zp_hook_loaded *l)

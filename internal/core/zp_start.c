@@ -2,8 +2,8 @@
  * zp_start.c — the parts of start-up and exit that must be C.
  *
  * Why C: zp_early runs as a constructor(101), before the Go runtime's own initialiser
- * (Go's .init_array entry has the default priority), so it sees the signal dispositions
- * and mask the process inherited, before the Go runtime changes them. zp_before_exit
+ * (Go's .init_array entry has the default priority), so it sees the signal dispositions,
+ * mask and open-file limit the process inherited, before the Go runtime changes them. zp_before_exit
  * runs on the hook path at exit_group, possibly in a fork child where Go cannot run.
  *
  * Context: zp_early and zp_restore_signals run once on the main thread at start-up and
@@ -38,6 +38,15 @@ static char *zp_put_u(char *p, uint64_t v);
 static struct zp_ksigaction zp_sig_initial[65];
 static uint64_t zp_mask_initial;
 
+/* The kernel's struct rlimit for prlimit64. */
+struct zp_rlimit {
+	uint64_t cur, max;
+};
+
+/* RLIMIT_NOFILE as the process inherited it (zp_early). */
+static struct zp_rlimit zp_nofile_initial;
+static int zp_nofile_saved;
+
 /* The Go runtime of the loader needs this much address space to start (measured: the
    process maps about 1.6 GB; limits below 2 GiB fail some of the time). */
 #define ZP_MIN_ADDRESS_SPACE (2ull << 30)
@@ -45,9 +54,7 @@ static uint64_t zp_mask_initial;
 /* Refuses to start, with one line, where the Go runtime would abort with a cryptic one. */
 static void zp_check_address_space(void)
 {
-	struct {
-		uint64_t cur, max;
-	} lim;
+	struct zp_rlimit lim;
 	if (zp_sys4(__NR_prlimit64, 0, 9 /* RLIMIT_AS */, 0, &lim) != 0 || lim.cur >= ZP_MIN_ADDRESS_SPACE)
 		return;
 	char buf[256], *p = buf;
@@ -160,6 +167,7 @@ __attribute__((constructor(101))) static void zp_early(void)
 	for (int s = 1; s <= 64; s++)
 		zp_sys4(__NR_rt_sigaction, s, 0, &zp_sig_initial[s], 8);
 	zp_sys4(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, 0, &zp_mask_initial, 8);
+	zp_nofile_saved = zp_sys4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &zp_nofile_initial) == 0;
 	zp_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 	zp_vec_init();
 	zp_install_segv();
@@ -188,6 +196,22 @@ void zp_restore_signals(void)
 			zp_sys4(__NR_rt_sigaction, s, &zp_sig_initial[s], 0, 8);
 	}
 	zp_sys4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &zp_mask_initial, 0, 8);
+}
+
+/*
+ * Puts back the soft limit on open files that the Go runtime's syscall package raised
+ * to one below the hard limit when it started (Go does so for itself; a C program would see it,
+ * and so would every program it starts: a program using select() must stay below
+ * FD_SETSIZE). Only Go's change is undone: a limit the program set meanwhile stays.
+ */
+void zp_restore_nofile(void)
+{
+	struct zp_rlimit now;
+	if (!zp_nofile_saved || zp_sys4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, &now) != 0)
+		return;
+	/* Go sets the soft limit to hard - 1, its mark (syscall/rlimit.go). */
+	if (now.cur != zp_nofile_initial.cur && now.cur + 1 == now.max && now.max == zp_nofile_initial.max)
+		zp_sys4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, &zp_nofile_initial, 0);
 }
 
 /* mmap(addr, len, prot, MAP_FIXED_NOREPLACE|MAP_PRIVATE|MAP_ANONYMOUS): address or -errno. */

@@ -532,6 +532,7 @@ static volatile uint32_t zp_go_inited;
 
 void zp_go_init_done(void)
 {
+	zp_restore_nofile(); /* the runtime's syscall package has raised it by now */
 	__atomic_store_n(&zp_go_inited, 1, __ATOMIC_RELEASE);
 	zp_sys3(__NR_futex, (long)&zp_go_inited, 1 /* FUTEX_WAKE */, 0x7fffffff);
 }
