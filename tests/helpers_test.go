@@ -32,6 +32,7 @@ type artifacts struct {
 // probeNames lists every probe binary; keep in sync with ZPT_PROBES in tests/Makefile.inc.
 var probeNames = []string{
 	"threads", "clone", "exec", "signals", "sigstate", "vector", "redzone", "nullcall", "badnr",
+	"warmstart",
 }
 
 func findArtifacts(t *testing.T) *artifacts {

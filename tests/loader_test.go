@@ -326,6 +326,24 @@ func TestWarmStart(t *testing.T) {
 			}
 		}
 	})
+	// The program's first actions after a warm start (descriptors, the open-file limit,
+	// signal actions, a thread, a fork) come out as natively, run after run: the Go
+	// runtime the warm start did not wait for before rewriting has finished starting, and
+	// put back what it changed, before main runs.
+	t.Run("first-actions-as-native", func(t *testing.T) {
+		argv := []string{"/bin/sh", "-c", `ulimit -Sn 512 && ulimit -Hn 4096 && exec "$0"`, a.probe("warmstart")}
+		native := run(t, runSpec{args: argv, env: nativeEnv()})
+		if !native.ok() || !strings.Contains(string(native.stdout), "nofile soft 512 hard 4096") {
+			t.Fatalf("native run\n%s", native)
+		}
+		runTwice(t, []string{"ZPOLINE_HOOK=builtin:pass"}, argv...)
+		for i := 0; i < 20; i++ {
+			r := run(t, runSpec{args: argv, env: append(env, "ZPOLINE_HOOK=builtin:pass")})
+			if !r.ok() || !bytes.Equal(r.stdout, native.stdout) || strings.Contains(string(r.stderr), cold) {
+				t.Fatalf("run %d: want a warm start and the native output %q\n%s", i, native.stdout, r)
+			}
+		}
+	})
 	t.Run("failing-hook-library", func(t *testing.T) {
 		nosym := filepath.Join(a.build, "tests", "testhook_nosym.so")
 		r := runTwice(t, []string{"ZPOLINE_HOOK=" + nosym, "ZPOLINE_LOG=/dev/null"}, "/bin/echo", "hi")
