@@ -3,8 +3,9 @@
  *
  * Why C: zp_early runs as a constructor(101), before the Go runtime's own initialiser
  * (Go's .init_array entry has the default priority), so it sees the signal dispositions,
- * mask and open-file limit the process inherited, before the Go runtime changes them. zp_before_exit
- * runs on the hook path at exit_group, possibly in a fork child where Go cannot run.
+ * mask and open-file limit the process inherited, before the Go runtime changes them.
+ * zp_before_exit runs on the hook path at exit_group, possibly in a fork child where Go
+ * cannot run.
  *
  * Context: zp_early and zp_restore_signals run once on the main thread at start-up and
  * may call libc. zp_before_exit runs on the hook path: raw system calls only.
